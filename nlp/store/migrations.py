@@ -1,0 +1,105 @@
+"""The one owner of the schema: ordered, append-only migrations.
+
+Never edit an applied migration; add a new function at the end. Dates are ISO 8601 strings in UTC
+("2026-01-02T14:30:00Z"), so they sort and compare as text.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("narrative")
+
+
+@migrations()
+def m001_feeds_fetches_articles(db: Database) -> None:
+    db["feeds"].create(
+        {
+            "id": int, "url": str, "title": str, "site": str, "etag": str, "last_modified": str,
+            "last_fetched_utc": str, "last_status": str, "last_error": str, "added_utc": str,
+        },
+        pk="id", not_null={"url"},
+    )
+    db["feeds"].create_index(["url"], unique=True)
+    db["fetches"].create(
+        {
+            "id": int, "feed_id": int, "url": str, "started_utc": str, "ended_utc": str,
+            "http_status": int, "bytes": int, "attempt": int, "error_class": str, "error_message": str,
+            "items_seen": int, "items_new": int, "items_updated": int, "items_duplicate": int,
+        },
+        pk="id", foreign_keys=[("feed_id", "feeds", "id")],
+    )
+    db["fetches"].create_index(["feed_id", "started_utc"])
+    _create_articles(db)
+
+
+def _create_articles(db: Database) -> None:
+    db["articles"].create(
+        {
+            "id": str, "feed_id": int, "guid": str, "url": str, "title": str, "summary": str,
+            "text": str, "author": str, "published_utc": str, "fetched_utc": str, "updated_utc": str,
+            "date_flags": str, "content_hash": str, "language": str, "text_source": str,
+        },
+        pk="id", not_null={"fetched_utc"}, foreign_keys=[("feed_id", "feeds", "id")],
+    )
+    db["articles"].create_index(["url"])
+    db["articles"].create_index(["guid"])
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["published_utc"])
+    db["articles"].enable_fts(["title", "summary", "text"], create_triggers=True, tokenize="porter")
+
+
+@migrations()
+def m002_extraction(db: Database) -> None:
+    db["extraction_runs"].create(
+        {
+            "id": int, "pipeline_version": str, "model_name": str, "model_digest": str, "config": str,
+            "device": str, "started_utc": str, "ended_utc": str, "status": str,
+            "n_articles": int, "n_mentions": int, "n_themes": int,
+        },
+        pk="id",
+    )
+    article_fk = [("article_id", "articles", "id"), ("run_id", "extraction_runs", "id")]
+    # One row per extracted article: the marker that makes extraction incremental.
+    db["article_extractions"].create(
+        {
+            "article_id": str, "run_id": int, "pipeline_version": str, "extracted_utc": str,
+            "sentiment_label": str, "sentiment_score": float, "p_negative": float,
+            "p_neutral": float, "p_positive": float, "story_id": str, "is_first_in_story": int,
+        },
+        pk="article_id", foreign_keys=article_fk,
+    )
+    db["mentions"].create(
+        {
+            "id": int, "article_id": str, "run_id": int, "symbol": str, "start": int, "end": int,
+            "text": str, "method": str, "confidence": float,
+        },
+        pk="id", foreign_keys=article_fk,
+    )
+    db["mentions"].create_index(["article_id"])
+    db["mentions"].create_index(["symbol"])
+    db["article_tickers"].create(
+        {
+            "article_id": str, "symbol": str, "run_id": int, "n_mentions": int, "relevance": float,
+            "first_position": float, "sentence_share": float, "sentiment_label": str,
+            "sentiment_score": float,
+        },
+        pk=("article_id", "symbol"), foreign_keys=article_fk,
+    )
+    db["article_tickers"].create_index(["symbol"])
+    db["article_themes"].create(
+        {
+            "article_id": str, "theme": str, "run_id": int, "score": float, "rule_score": float,
+            "model_score": float,
+        },
+        pk=("article_id", "theme"), foreign_keys=article_fk,
+    )
+    db["article_themes"].create_index(["theme"])
+    db["evidence"].create(
+        {
+            "id": int, "article_id": str, "run_id": int, "kind": str, "label": str, "start": int,
+            "end": int, "text": str, "method": str,
+        },
+        pk="id", foreign_keys=article_fk,
+    )
+    db["evidence"].create_index(["article_id"])
