@@ -103,3 +103,42 @@ def m002_extraction(db: Database) -> None:
         pk="id", foreign_keys=article_fk,
     )
     db["evidence"].create_index(["article_id"])
+
+
+@migrations()
+def m003_human_labels(db: Database) -> None:
+    # Human corrections are their own source: extraction never writes here, exports prefer them.
+    db["human_labels"].create(
+        {
+            "article_id": str, "kind": str, "value": str, "source": str, "annotator": str,
+            "imported_utc": str,
+        },
+        pk=("article_id", "kind"), foreign_keys=[("article_id", "articles", "id")],
+    )
+
+
+@migrations()
+def m004_extraction_stories(db: Database) -> None:
+    # The text's hash at extraction time: an article whose text changed is extracted again.
+    db["article_extractions"].add_column("content_hash", str)
+    # Why a run ended badly, and which process ran it (a 'running' run whose process is gone
+    # was killed: the next run marks it 'interrupted').
+    db["extraction_runs"].add_column("error", str)
+    db["extraction_runs"].add_column("pid", int)
+    db["extraction_runs"].add_column("n_evidence", int)
+    db["extraction_runs"].add_column("n_batches", int)
+    # MinHash signature per article, and its story (independent of the pipeline version).
+    db["article_signatures"].create(
+        {
+            "article_id": str, "text_hash": str, "published_utc": str, "signature": bytes,
+            "story_id": str, "is_first_in_story": int,
+        },
+        pk="article_id", foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_signatures"].create_index(["story_id"])
+    # LSH band keys: articles sharing a key are near-duplicate candidates.
+    db["signature_bands"].create(
+        {"bucket": int, "article_id": str},
+        pk=("bucket", "article_id"), foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["signature_bands"].create_index(["article_id"])
