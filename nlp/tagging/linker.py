@@ -1,0 +1,406 @@
+"""spaCy component `narrative_ticker_linker_v1`: finds listed companies in a Doc.
+
+Candidates come from cashtags and exchange tags, names and aliases (a PhraseMatcher on
+lower-cased tokens, then a case check against the canonical form: "Apple" yes, "apple"
+no) and bare upper-case symbols ("NVDA shares"). Names and symbols that are also ordinary
+words are linked only with evidence: an explicit tag, a corporate cue nearby, another
+company in the same sentence, or the company named unambiguously elsewhere in the text
+(one sense per discourse). Negative contexts ("apple pie", "Harrison Ford") block a
+mention whatever the evidence. Overlapping matches: the longest wins (GE Vernova over GE).
+Output: `doc._.mentions`, a list of `Mention` sorted by start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+
+from nlp.tagging.gazetteer import Gazetteer, load_gazetteer
+from nlp.tagging.mentions import Mention
+from nlp.tagging.segments import DocView, Strings, stop_hashes
+from nlp.tagging.tags import EXCHANGE_WORDS, TagHit, parse_cashtag, parse_exchange_tag
+
+CONFIDENCE = {
+    "tag_known": 0.99, "tag_unknown": 0.9, "cashtag_unknown": 0.75, "name": 0.95,
+    "alias": 0.9, "evidence": 0.85, "symbol": 0.85, "symbol_evidence": 0.75, "discourse": 0.8,
+}
+_WINDOW = 8  # tokens either side searched for corporate cues
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "may june july august september october november december".split()
+)
+_GLUE = frozenset("$&./-")  # characters that make an upper-case word part of something else
+_NAMES = ("name", "alias")
+
+
+def _ensure_extension() -> None:
+    if not Doc.has_extension("mentions"):
+        Doc.set_extension("mentions", default=None)
+
+
+@Language.factory(
+    "narrative_ticker_linker_v1",
+    assigns=["doc._.mentions"],
+    default_config={"gazetteer_dir": None},
+)
+def make_ticker_linker(nlp: Language, name: str, gazetteer_dir: str | None) -> "TickerLinker":
+    return TickerLinker(nlp, load_gazetteer(gazetteer_dir))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str  # "company", "unlisted" or "blocked"
+    text: str
+    symbol: str = ""
+    method: str = "name"
+    ambiguous: bool = False
+    weak: bool = False
+    caps: tuple[tuple[bool, bool], ...] = ()  # per token: (starts upper, has any upper)
+
+
+@dataclass
+class _Candidate:
+    start: int  # token range
+    end: int
+    symbol: str
+    method: str  # "cashtag", "exchange_tag", "name", "alias", "symbol"; "block", "rejected"
+    ambiguous: bool = False
+    entry: _Entry | None = None
+    accepted: bool = False
+    confidence: float = 0.0
+    final_method: str = ""
+
+    def accept(self, method: str, confidence: float) -> None:
+        self.accepted, self.final_method, self.confidence = True, method, confidence
+
+
+class TickerLinker:
+    """Doc -> Doc; sets `doc._.mentions`."""
+
+    def __init__(self, nlp: Language, gazetteer: Gazetteer):
+        _ensure_extension()
+        self.gazetteer = gazetteer
+        self.context = gazetteer.context
+        store = nlp.vocab.strings
+        self._strings = Strings(store)
+        self._stops = stop_hashes(store)
+        self._dollar = frozenset([store.add("$")])
+        self._exchange_words = frozenset(
+            store.add(form) for w in EXCHANGE_WORDS for form in (w, w.upper(), w.capitalize())
+        )
+        self._symbol_orths = frozenset(store.add(s) for s in gazetteer.symbols)
+        self._triggers = self._dollar | self._exchange_words | self._symbol_orths
+        self._cue_phrases = [tuple(t.lower_ for t in nlp.make_doc(p)) for p in self.context.corporate_phrases]
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.entries: dict[int, list[_Entry]] = {}
+        for entry in _build_entries(gazetteer):
+            pattern = nlp.make_doc(entry.text)
+            key = "ticker:" + " ".join(t.lower_ for t in pattern)
+            key_id = store.add(key)
+            if key_id not in self.entries:
+                self.matcher.add(key, [pattern])
+            self.entries.setdefault(key_id, []).append(
+                _Entry(**{**entry.__dict__, "caps": _caps(pattern)})
+            )
+
+    def __call__(self, doc: Doc) -> Doc:
+        view = DocView(doc, self._strings, self._stops)
+        explicit, reserved = self._explicit(view)
+        names = self._names(view, reserved)
+        symbols = self._bare_symbols(view, reserved | _covered(names), explicit + names)
+        candidates = explicit + names + symbols
+        if candidates:
+            self._resolve(view, candidates)
+        doc._.mentions = sorted(
+            (self._mention(view, c) for c in candidates if c.accepted),
+            key=lambda m: (m.start, m.end),
+        )
+        return doc
+
+    # --- candidates -------------------------------------------------------------------
+
+    def _explicit(self, view: DocView) -> tuple[list[_Candidate], set[int]]:
+        """Cashtags and exchange tags, linked on sight; every tag (foreign or OTC ones
+        too) reserves its tokens so no other rule reads them."""
+        if self._triggers.isdisjoint(view.present):
+            return [], set()
+        hits = [parse_cashtag(view, i) for i in view.positions(self._dollar)]
+        for i in view.positions(self._exchange_words):
+            hits += parse_exchange_tag(view, i)
+        out, reserved, seen = [], set(), set()
+        for hit in hits:
+            if hit is None or (hit.start, hit.end) in seen:
+                continue
+            seen.add((hit.start, hit.end))
+            reserved.update(range(hit.tag_start, hit.tag_end))
+            candidate = self._explicit_candidate(hit)
+            if candidate is not None:
+                out.append(candidate)
+        return out, reserved
+
+    def _explicit_candidate(self, hit: TagHit) -> _Candidate | None:
+        gaz = self.gazetteer
+        method = "cashtag" if hit.exchange is None and not hit.foreign else "exchange_tag"
+        known = gaz.symbols.get(hit.symbol)
+        if hit.foreign:
+            return None
+        if hit.symbol in gaz.not_tickers:
+            # "$ES", "$CL": futures more often than Eversource or Colgate; linked only when
+            # the company is named in the same text.
+            if known is None or method != "cashtag":
+                return None
+            return _Candidate(hit.start, hit.end, known, "cashtag", ambiguous=True)
+        if known is None and (not hit.raw.isupper() or (method == "cashtag" and len(hit.symbol) < 2)):
+            return None
+        candidate = _Candidate(hit.start, hit.end, known or hit.symbol, method)
+        if known:
+            candidate.accept(method, CONFIDENCE["tag_known"])
+        else:
+            candidate.accept(method, CONFIDENCE["tag_unknown" if method == "exchange_tag" else "cashtag_unknown"])
+        return candidate
+
+    def _names(self, view: DocView, reserved: set[int]) -> list[_Candidate]:
+        found: list[tuple[int, int, _Entry]] = []
+        for key_id, start, end in self.matcher(view.doc):
+            if reserved and not reserved.isdisjoint(range(start, end)):
+                continue
+            entry = self._entry_for(view, self.entries[key_id], start, end)
+            if entry is not None:
+                found.append((start, end, entry))
+        return [
+            _Candidate(s, e, entry.symbol, entry.method if entry.kind == "company" else "block",
+                       entry.ambiguous, entry)
+            for s, e, entry in _longest_first(found)
+        ]
+
+    def _entry_for(self, view: DocView, entries: list[_Entry], start: int, end: int) -> _Entry | None:
+        """The first entry whose capitalisation the text respects; in an all-caps
+        headline the case says nothing, so any entry fits."""
+        words = view.words(start, end)
+        for entry in entries:
+            if _case_ok(entry, words):
+                return entry
+        if all(w.isupper() or not w.isalpha() for w in words) and view.shape(start) == "caps":
+            return entries[0]
+        return None
+
+    def _bare_symbols(self, view: DocView, taken: set[int], others: list[_Candidate]) -> list[_Candidate]:
+        """Bare upper-case symbols ("NVDA"). An ambiguous one ("CAT", "IT") can only be
+        linked through discourse, so it is kept only when its company is a candidate."""
+        gaz = self.gazetteer
+        known = {c.symbol for c in others}
+        out = []
+        for i in view.positions(self._symbol_orths):
+            raw = view.word(i)
+            symbol = gaz.symbols[raw]
+            if i in taken or _glued(view, i):
+                continue
+            ambiguous = symbol in gaz.ambiguous_symbols or raw in gaz.ambiguous_symbols
+            if (ambiguous or len(raw) < 3) and symbol not in known:
+                continue
+            if view.shape(i) == "caps":
+                continue
+            # "Amazon MGM Studios": part of another proper name unless its company is named.
+            if self._next_to_proper_word(view, i, i + 1):
+                if symbol not in known:
+                    continue
+                ambiguous = True
+            out.append(_Candidate(i, i + 1, symbol, "symbol", ambiguous))
+        return out
+
+    # --- disambiguation ---------------------------------------------------------------
+
+    def _resolve(self, view: DocView, candidates: list[_Candidate]) -> None:
+        # Names seen in this text as part of another entity ("Dominion Voting", "the Dow"):
+        # elsewhere in the same text they need the company named unambiguously.
+        conflicted = {w for c in candidates if c.method == "block" and c.entry for w in c.entry.text.split()}
+        for c in candidates:
+            if c.method in _NAMES:
+                reason = self._blocked(view, c)
+                if reason:
+                    c.method = "rejected"
+                    if reason == "entity" and c.entry is not None:
+                        conflicted.add(c.entry.text)
+                    continue
+            if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c):
+                c.accept(c.method, CONFIDENCE[c.method])
+        strong = {c.symbol for c in candidates if c.accepted}
+        for c in candidates:
+            if c.accepted or (c.entry is not None and c.entry.text in conflicted):
+                continue
+            if c.method in _NAMES and self._local_evidence(view, c, candidates):
+                c.accept(c.method, CONFIDENCE["evidence"])
+            elif c.method == "symbol" and _follows_own_name(view, c, candidates):
+                c.accept("symbol", CONFIDENCE["symbol_evidence"])
+        established = {c.symbol for c in candidates if c.accepted}
+        for c in candidates:
+            if not c.accepted and c.method == "cashtag" and c.symbol in established:
+                c.accept("cashtag", CONFIDENCE["tag_unknown"])
+            if c.accepted or c.method not in ("name", "alias", "symbol"):
+                continue
+            known = strong if c.entry is not None and c.entry.text in conflicted else established
+            if c.symbol in known and (c.method != "symbol" or self._has_cue(view, c, 4)):
+                c.accept("discourse", CONFIDENCE["discourse"])
+
+    def _needs_evidence(self, view: DocView, c: _Candidate) -> bool:
+        if c.method == "symbol":
+            return c.ambiguous or len(c.symbol.split(".")[0]) < 3
+        if c.ambiguous:
+            return True
+        if c.entry is not None and c.entry.weak:
+            # Case checks every word of a multi-word name, so only headline case is weak.
+            return view.shape(c.start) != "plain"
+        return False
+
+    def _local_evidence(self, view: DocView, c: _Candidate, candidates: list[_Candidate]) -> bool:
+        """Another accepted company in the same segment, a subject verb right after the
+        name ("Target said"), a possessive of a named thing, or a corporate cue nearby."""
+        seg = view.segment_id(c.start)
+        if any(o is not c and o.accepted and view.segment_id(o.start) == seg for o in candidates):
+            return True
+        nxt = _next_word(view, c.end)
+        if nxt is not None and view.lower(nxt) in self.context.subject_verbs:
+            return True
+        if nxt is not None and nxt > c.end and view.word(nxt)[:1].isupper():
+            return True  # a possessive owning a named thing: "Meta's Llama", "Apple's iPhone"
+        return self._has_cue(view, c, _WINDOW)
+
+    def _has_cue(self, view: DocView, c: _Candidate, width: int) -> bool:
+        """A corporate cue word or phrase within `width` tokens, in the same segment."""
+        lo, hi = view.segment(c.start)
+        left, right = max(lo, c.start - width), min(hi, c.end + width)
+        window = [w.lower() for w in view.words(left, c.start) + [""] + view.words(c.end, right)]
+        if not self.context.corporate.isdisjoint(window):
+            return True
+        return any(_contains(window, phrase) for phrase in self._cue_phrases)
+
+    def _blocked(self, view: DocView, c: _Candidate) -> str | None:
+        """Why a name cannot be this company here: "context" (a negative word after the
+        name, past a possessive, or before it) or "entity" (a person's title before it,
+        or part of another proper name); None when nothing blocks it. The "*" lists
+        apply to names that need evidence."""
+        ctx = self.context
+        text = c.entry.text if c.entry else ""
+        generic = c.ambiguous or (c.entry is not None and c.entry.weak)
+        if not generic and text not in ctx.negative_next and text not in ctx.negative_prev:
+            return None
+        nxt = _next_word(view, c.end)
+        if nxt is not None and _listed(view.lower(nxt), ctx.negative_next, text, generic):
+            return "context"
+        if c.start > 0:
+            prev = view.lower(c.start - 1)
+            if c.ambiguous and prev in ctx.person_titles:
+                return "entity"
+            if _listed(prev, ctx.negative_prev, text, generic):
+                return "context"
+        if c.ambiguous and self._next_to_proper_word(view, c.start, c.end):
+            return "entity"
+        return None
+
+    def _next_to_proper_word(self, view: DocView, start: int, end: int) -> bool:
+        """Tokens [start, end) sit next to another capitalised word, so they are part of
+        another proper name ("Harrison Ford", "Amazon Rainforest", "Dominion Voting");
+        not judged in headline case."""
+        if view.shape(start) != "plain":
+            return False
+        lo, hi = view.segment(start)
+        before = start - 1 if start - 1 > lo and not view.starts_segment(start - 1) else None
+        after = end if end < hi else None
+        return any(i is not None and self._proper_word(view, i) for i in (before, after))
+
+    def _proper_word(self, view: DocView, i: int) -> bool:
+        text = view.word(i)
+        return (
+            text.isalpha() and text[0].isupper() and not text.isupper()
+            and text.lower() not in self.context.corporate and text.lower() not in _CALENDAR
+        )
+
+    def _mention(self, view: DocView, c: _Candidate) -> Mention:
+        if c.end - c.start == 1:
+            text = view.word(c.start)
+            start = view.doc[c.start].idx
+            return Mention(c.symbol, start, start + len(text), text, c.final_method, c.confidence)
+        span = view.doc[c.start:c.end]
+        return Mention(c.symbol, span.start_char, span.end_char, span.text, c.final_method, c.confidence)
+
+
+def _build_entries(gazetteer: Gazetteer) -> list[_Entry]:
+    entries = [
+        _Entry("company", s.text, s.symbol, s.method, s.ambiguous, s.weak)
+        for s in gazetteer.surfaces
+    ]
+    entries += [_Entry("unlisted", text) for text in gazetteer.unlisted]
+    entries += [_Entry("blocked", text) for text in gazetteer.blocked]
+    return entries
+
+
+def _listed(word: str, table, name: str, generic: bool) -> bool:
+    if word in table.get(name, ()):
+        return True
+    return generic and word in table.get("*", ())
+
+
+def _contains(seq: list[str], part: tuple[str, ...]) -> bool:
+    n = len(part)
+    return any(tuple(seq[i:i + n]) == part for i in range(len(seq) - n + 1))
+
+
+def _covered(candidates: list[_Candidate]) -> set[int]:
+    return {i for c in candidates for i in range(c.start, c.end)}
+
+
+def _caps(pattern: Doc) -> tuple[tuple[bool, bool], ...]:
+    return tuple((t.text[:1].isupper(), any(ch.isupper() for ch in t.text)) for t in pattern)
+
+
+def _case_ok(entry: _Entry, words: list[str]) -> bool:
+    for text, (starts_upper, has_upper) in zip(words, entry.caps):
+        if starts_upper and not text[:1].isupper():
+            return False
+        if has_upper and text.islower():
+            return False
+    return True
+
+
+def _longest_first(found: list[tuple[int, int, _Entry]]) -> list[tuple[int, int, _Entry]]:
+    """Non-overlapping matches, longest first; on a tie a company beats a block."""
+    if len(found) < 2:
+        return found
+    ranked = sorted(found, key=lambda m: (-(m[1] - m[0]), m[2].kind != "company", m[0]))
+    taken: set[int] = set()
+    out = []
+    for start, end, entry in ranked:
+        if taken.isdisjoint(range(start, end)):
+            taken.update(range(start, end))
+            out.append((start, end, entry))
+    return sorted(out, key=lambda m: m[0])
+
+
+def _glued(view: DocView, i: int) -> bool:
+    """True when the upper-case token i is glued to a neighbour ("$NVDA", "NVDAx")."""
+    if i > 0 and view.glued(i - 1):
+        last = view.word(i - 1)[-1]
+        if last in _GLUE or last.isalnum():
+            return True
+    if i + 1 < view.n and view.glued(i):
+        first = view.word(i + 1)[0]
+        if first.isalnum() or first == "&":
+            return True
+    return False
+
+
+def _follows_own_name(view: DocView, c: _Candidate, candidates: list[_Candidate]) -> bool:
+    """"Caterpillar (CAT)": an ambiguous symbol in brackets right after its company."""
+    if c.start < 2 or c.end >= view.n or view.word(c.start - 1) != "(" or view.word(c.end) != ")":
+        return False
+    return any(o.accepted and o.symbol == c.symbol and o.end == c.start - 1 for o in candidates)
+
+
+def _next_word(view: DocView, i: int) -> int | None:
+    """Index of the token after a mention, looking past a possessive "'s"."""
+    if i < view.n and view.lower(i) in ("'s", "\u2019s", "'"):
+        i += 1
+    return i if i < view.n else None

@@ -1,0 +1,105 @@
+"""Speed of the rule tagging pipeline next to spaCy tokenisation alone, on the same texts.
+
+Texts: the bundled feed sample (corpora/sample/*.xml, read with feedparser), else the development set
+(corpora/eval/dev.jsonl), else the founding story's paragraphs; replicated to --docs documents.
+Prints docs/s for `spacy.blank("en")` tokenisation, for the full rule pipeline (sentencizer, ticker
+linker, theme rules), for `tag_records` (pipeline + output records) and for each component alone,
+with the slowdown ratios. Times are the best of --repeats runs, in CPU time of this process.
+Goal: the rule pipeline within 2x of tokenisation.
+
+    python scripts/bench_tag.py [--docs 5000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def load_sample_texts() -> tuple[str, list[str]]:
+    """(source name, texts) from the first available corpus."""
+    xml_files = sorted((REPO / "corpora" / "sample").glob("*.xml"))
+    if xml_files:
+        import feedparser
+
+        texts = []
+        for path in xml_files:
+            for entry in feedparser.parse(str(path)).entries:
+                text = " ".join(x for x in (entry.get("title"), entry.get("summary")) if x)
+                if text.strip():
+                    texts.append(text)
+        if texts:
+            return f"corpora/sample ({len(xml_files)} feeds)", texts
+    dev = REPO / "corpora" / "eval" / "dev.jsonl"
+    if dev.is_file():
+        rows = [json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return "corpora/eval/dev.jsonl", [f"{r.get('title') or ''}\n\n{r['text']}".strip() for r in rows]
+    seed = sorted((REPO.parent / "shared" / "seed").glob("*.txt"))
+    texts = [p for path in seed for p in path.read_text(encoding="utf-8").split("\n") if len(p) > 80]
+    return "shared/seed paragraphs", texts
+
+
+def replicate(texts: list[str], n: int) -> list[str]:
+    return [texts[i % len(texts)] for i in range(n)]
+
+
+def time_best(fn, repeats: int) -> float:
+    """Best CPU time of this process over ``repeats`` runs (CPU time: other load on the machine
+    distorts wall-clock ratios far more)."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.process_time()
+        fn()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="docs/s of the rule pipeline vs tokenisation")
+    p.add_argument("--docs", type=int, default=5000)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=256)
+    args = p.parse_args(argv)
+
+    import spacy
+
+    from nlp.tagging.pipeline import build_pipeline
+    from nlp.tagging.tag import tag_records
+
+    source, base = load_sample_texts()
+    texts = replicate(base, args.docs)
+    blank = spacy.blank("en")
+    nlp = build_pipeline()
+    list(nlp.pipe(texts[:200]))  # warm up vocab and matchers
+    list(blank.pipe(texts[:200]))
+    bs = args.batch_size
+    t_tok = time_best(lambda: [d for d in blank.pipe(texts, batch_size=bs)], args.repeats)
+    t_pipe = time_best(lambda: [d for d in nlp.pipe(texts, batch_size=bs)], args.repeats)
+    records = [{"id": i, "text": t} for i, t in enumerate(texts)]
+    t_tag = time_best(lambda: list(tag_records(nlp, records, batch_size=bs)), args.repeats)
+    docs = [nlp.make_doc(t) for t in texts]
+    per_pipe = {}
+    for name, proc in nlp.pipeline:  # each component on its own, in order, on the same docs
+        per_pipe[name] = time_best(lambda: [proc(d) for d in docs], args.repeats)
+
+    n = len(texts)
+    words = sum(len(t.split()) for t in base) / len(base)
+    print(f"texts: {source}: {len(base)} distinct, replicated to {n} docs (~{words:.0f} words each)")
+    print(f"pipeline: {', '.join(nlp.pipe_names)}")
+    print(f"{'spacy.blank tokenisation':32} {n / t_tok:10.0f} docs/s")
+    print(f"{'rule pipeline (nlp.pipe)':32} {n / t_pipe:10.0f} docs/s   {t_pipe / t_tok:.2f}x tokenisation")
+    print(f"{'tag_records (pipeline + output)':32} {n / t_tag:10.0f} docs/s   {t_tag / t_tok:.2f}x tokenisation")
+    for name, seconds in per_pipe.items():
+        print(f"  component {name:22} {n / seconds:10.0f} docs/s   {seconds / t_tok:.2f}x tokenisation")
+    print(f"goal: rule pipeline within 2x of tokenisation -> {'met' if t_pipe / t_tok <= 2 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Theme cards, the pure evidence/score rules, the fast pattern matcher and the spaCy component."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import spacy
+import yaml
+
+from nlp.errors import NarrativeError
+from nlp.tagging.theme_patterns import TokenColumns, compile_pattern, find_pattern_matches, parse_op
+from nlp.tagging.themes import (
+    Candidate,
+    build_cue_key,
+    build_phrase_variants,
+    extract_theme_hits,
+    load_theme_card,
+    load_theme_cards,
+    parse_theme_card,
+    score_theme_evidence,
+)
+
+DEFAULT_IDS = {
+    "blue_collar_ai", "reshoring", "regulatory_risk", "ai_capex", "power_demand", "monetary_policy",
+    "market_rotation", "capital_markets",
+}
+
+
+def minimal_card(**extra) -> dict:
+    card = {"id": "widgets", "label": "Widgets", "description": "Widget news.", "phrases": ["widget boom"]}
+    card.update(extra)
+    return card
+
+
+@pytest.fixture(scope="module")
+def rules_nlp():
+    import nlp.tagging.themes  # noqa: F401  (registers the factory)
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("narrative_theme_rules_v1")
+    return nlp
+
+
+# --- cards ----------------------------------------------------------------------------------
+
+
+def test_parse_minimal_card_has_defaults():
+    card = parse_theme_card(minimal_card(), "widgets.yaml")
+    assert card.id == "widgets" and card.threshold == 0.5 and card.context_window is None
+    assert card.phrases == ("widget boom",) and card.n_phrases == 1
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"id": None}, "id"),
+        ({"label": ""}, "label"),
+        ({"phrasess": ["x"]}, "phrasess"),
+        ({"threshold": 1.5}, "threshold"),
+        ({"threshold": True}, "threshold"),
+        ({"phrases": "widget"}, "phrases"),
+        ({"context_window": 0}, "context_window"),
+        ({"ambiguous_phrases": ["gizmo"]}, "context"),
+        ({"phrases": [], "patterns": [{"pattern": "x"}]}, "patterns[0]"),
+        ({"patterns": [{"pattern": [{"LOWER": {"IN": ["$nope"]}}]}]}, "patterns[0]"),
+        ({"patterns": [{"kind": "medium", "pattern": [{"LOWER": "a"}]}]}, "patterns[0].kind"),
+        ({"phrases": []}, "phrases"),
+    ],
+)
+def test_bad_card_error_names_file_and_field(change, field):
+    data = minimal_card(**change)
+    with pytest.raises(NarrativeError) as err:
+        parse_theme_card(data, "cards/widgets.yaml")
+    assert "cards/widgets.yaml" in str(err.value)
+    assert f"'{field}'" in str(err.value)
+
+
+def test_term_sets_expand_inside_patterns():
+    card = parse_theme_card(
+        minimal_card(term_sets={"verbs": ["build", "open"]}, patterns=[{"name": "p", "pattern": [{"LOWER": {"IN": ["$verbs", "add"]}}]}]),
+        "x.yaml",
+    )
+    assert card.patterns[0].pattern == [{"LOWER": {"IN": ["build", "open", "add"]}}]
+
+
+def test_load_card_reports_bad_yaml_and_id_mismatch(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("id: broken\nphrases: [unclosed\n")
+    with pytest.raises(NarrativeError, match="broken.yaml: not valid YAML"):
+        load_theme_card(bad)
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(minimal_card()))
+    with pytest.raises(NarrativeError, match="'id' is 'widgets' but the file is named other.yaml"):
+        load_theme_card(other)
+
+
+def test_default_cards_are_the_eight_themes_with_examples():
+    cards = load_theme_cards()
+    assert {c.id for c in cards} == DEFAULT_IDS
+    for card in cards:
+        assert 8 <= len(card.examples) <= 15, card.id
+        assert 5 <= len(card.counter_examples) <= 10, card.id
+
+
+def test_user_dir_adds_and_replaces_cards(tmp_path):
+    (tmp_path / "widgets.yaml").write_text(yaml.safe_dump(minimal_card()))
+    (tmp_path / "reshoring.yaml").write_text(yaml.safe_dump(minimal_card(id="reshoring", label="Mine")))
+    cards = {c.id: c for c in load_theme_cards(user_dirs=[tmp_path])}
+    assert set(cards) == DEFAULT_IDS | {"widgets"}
+    assert cards["reshoring"].label == "Mine"
+
+
+def test_missing_themes_dir_is_a_clear_error(tmp_path):
+    with pytest.raises(NarrativeError, match="themes folder not found"):
+        load_theme_cards(tmp_path / "nope")
+
+
+# --- pure rules --------------------------------------------------------------------------------
+
+
+def test_phrase_variants_add_plural_and_us_forms():
+    assert build_phrase_variants("rate cut") == ["rate cut", "rate cuts"]
+    assert build_phrase_variants("utility") == ["utility", "utilities"]
+    assert build_phrase_variants("switch") == ["switch", "switches"]
+    assert "new US plants" in build_phrase_variants("new U.S. plant")
+    assert build_phrase_variants("AI-powered") == ["AI-powered"]
+
+
+def test_cue_key_merges_singular_and_plural():
+    assert build_cue_key("Utilities") == build_cue_key("utility") == "utility"
+    assert build_cue_key("data centers") == build_cue_key("data center")
+    assert build_cue_key("tariffs") == "tariff"
+
+
+def test_score_formula_points():
+    assert score_theme_evidence([], 50) == 0.0
+    assert score_theme_evidence([("a", 1.0)], 50) == pytest.approx(1 - math.exp(-1))
+    assert score_theme_evidence([("a", 0.5), ("b", 0.5)], 50) == pytest.approx(1 - math.exp(-1))
+    one_weak_repeated = score_theme_evidence([("a", 0.5)] * 5, 50)
+    assert one_weak_repeated == pytest.approx(1 - math.exp(-0.625)) and one_weak_repeated < 0.5
+    assert score_theme_evidence([("a", 1.0), ("a", 1.0)], 50) == pytest.approx(1 - math.exp(-1.25))
+
+
+def test_score_grows_with_evidence_and_shrinks_with_length():
+    short = score_theme_evidence([("a", 1.0)], 100)
+    assert score_theme_evidence([("a", 1.0), ("b", 0.5)], 100) > short
+    assert score_theme_evidence([("a", 1.0)], 1200) < short
+
+
+def cand(start, end, kind="strong", key=None, use_veto=False):
+    return Candidate(key or f"k{start}", kind, "phrase", start, end, use_veto)
+
+
+def test_exclude_drops_overlapping_cue():
+    hits = extract_theme_hits([cand(3, 4), cand(10, 11)], exclude=[(2, 4)])
+    assert [c.start for c, _ in hits] == [10]
+
+
+def test_ambiguous_cue_needs_context_within_window():
+    assert extract_theme_hits([cand(5, 6, "ambiguous")], context=[(20, 21)], window=5) == []
+    hits = extract_theme_hits([cand(5, 6, "ambiguous")], context=[(9, 10)], window=5)
+    assert hits and hits[0][1] == 1.0
+
+
+def test_context_in_same_sentence_when_no_window():
+    sent_of = lambda i: 0 if i < 10 else 1  # noqa: E731
+    assert extract_theme_hits([cand(2, 3, "ambiguous")], context=[(12, 13)], sent_of=sent_of) == []
+    assert extract_theme_hits([cand(2, 3, "ambiguous")], context=[(8, 9)], sent_of=sent_of)
+
+
+def test_veto_cancels_ambiguous_and_guarded_cues_only():
+    cues = [cand(5, 6, "ambiguous"), cand(7, 8, "strong", use_veto=True), cand(9, 10, "strong")]
+    hits = extract_theme_hits(cues, context=[(4, 5)], veto=[(6, 7)], window=5)
+    assert [c.start for c, _ in hits] == [9]
+
+
+def test_ambiguous_words_do_not_vouch_for_each_other():
+    cues = [cand(1, 2, "ambiguous"), cand(3, 4, "ambiguous")]
+    assert extract_theme_hits(cues, context=[(1, 2), (3, 4)], window=5) == []
+
+
+def test_overlapping_cues_keep_the_heaviest_then_longest():
+    hits = extract_theme_hits([cand(2, 4, "weak"), cand(3, 5, "strong"), cand(3, 4, "strong")])
+    assert [(c.start, c.end, w) for c, w in hits] == [(3, 5, 1.0)]
+
+
+# --- fast patterns ---------------------------------------------------------------------------
+
+
+def test_parse_op_ranges():
+    assert parse_op(None) == (1, 1) and parse_op("?") == (0, 1) and parse_op("{2}") == (2, 2)
+    assert parse_op("{0,3}") == (0, 3) and parse_op("+")[0] == 1 and parse_op("!") is None
+
+
+def test_fast_matcher_finds_longest_match_near_anchor():
+    nlp = spacy.blank("en")
+    pattern = [{"LOWER": {"IN": ["build", "building"]}}, {"OP": "{0,3}"}, {"LOWER": "plant"}, {"LOWER": "in"}, {"LOWER": "ohio"}]
+    compiled = compile_pattern(pattern, nlp.vocab.strings.add)
+    doc = nlp("They are building a new plant in Ohio, not a plant in Texas.")
+    table = TokenColumns(len(doc), lambda name: doc.to_array(name).tolist())
+    assert [doc[s:e].text for s, e in find_pattern_matches(compiled, table)] == ["building a new plant in Ohio"]
+    assert compile_pattern([{"LEMMA": "build"}], nlp.vocab.strings.add) is None
+
+
+def test_fast_matcher_orth_and_flags():
+    nlp = spacy.blank("en")
+    compiled = compile_pattern([{"LIKE_NUM": True}, {"ORTH": "Fed"}], nlp.vocab.strings.add)
+    doc = nlp("In 2025 Fed officials met; 3 fed up traders left.")
+    table = TokenColumns(len(doc), lambda name: doc.to_array(name).tolist())
+    assert [doc[s:e].text for s, e in find_pattern_matches(compiled, table)] == ["2025 Fed"]
+
+
+# --- the component ------------------------------------------------------------------------------
+
+
+def test_card_examples_reach_threshold_and_counter_examples_do_not(rules_nlp):
+    rules = rules_nlp.get_pipe("narrative_theme_rules_v1")
+    failures = []
+    for card in rules.cards.values():
+        for text, expected in [(t, True) for t in card.examples] + [(t, False) for t in card.counter_examples]:
+            score = rules_nlp(text)._.theme_scores[card.id]
+            if (score >= card.threshold) != expected:
+                failures.append(f"{card.id}: {score:.2f} {text}")
+    assert not failures, "\n".join(failures)
+
+
+def test_component_sets_evidence_scores_and_themes(rules_nlp):
+    doc = rules_nlp("The Fed cut interest rates again. Crop rotation is a farming practice.")
+    assert "monetary_policy" in doc._.themes
+    assert doc._.theme_scores["market_rotation"] < 0.5
+    hit = doc._.theme_evidence["monetary_policy"][0]
+    assert doc.text[hit.start_char : hit.end_char] == hit.text
+    assert set(hit.to_evidence()) == {"label", "kind", "start", "end", "text", "method"}
+
+
+def test_near_misses_stay_out(rules_nlp):
+    doc = rules_nlp("Senators weighed the nuclear option while the chatbot answered shoppers' questions.")
+    assert doc._.themes == []
+
+
+def test_user_card_through_factory_config(tmp_path):
+    (tmp_path / "widgets.yaml").write_text(yaml.safe_dump(minimal_card()))
+    nlp = spacy.blank("en")
+    nlp.add_pipe("narrative_theme_rules_v1", config={"themes_dir": str(tmp_path)})
+    doc = nlp("Analysts expect a widget boom next year.")
+    assert doc._.themes == ["widgets"] and set(doc._.theme_scores) == {"widgets"}
+
+
+def test_invalid_matcher_pattern_names_card_and_pattern(tmp_path):
+    card = minimal_card(patterns=[{"name": "bad", "pattern": [{"LOWER": {"FROB": ["x"]}}]}])
+    (tmp_path / "widgets.yaml").write_text(yaml.safe_dump(card))
+    nlp = spacy.blank("en")
+    with pytest.raises(NarrativeError, match=r"widgets.yaml: field 'patterns.bad' is not a valid spaCy Matcher pattern"):
+        nlp.add_pipe("narrative_theme_rules_v1", config={"themes_dir": str(tmp_path)})
