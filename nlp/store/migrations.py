@@ -142,3 +142,60 @@ def m004_extraction_stories(db: Database) -> None:
         pk=("bucket", "article_id"), foreign_keys=[("article_id", "articles", "id")],
     )
     db["signature_bands"].create_index(["article_id"])
+
+
+_THEME_COUNT_COLUMNS = (
+    "n_articles INTEGER NOT NULL, n_novel INTEGER NOT NULL, n_positive INTEGER NOT NULL, "
+    "n_negative INTEGER NOT NULL, n_neutral INTEGER NOT NULL, sentiment_sum REAL NOT NULL, "
+    "sentiment_n INTEGER NOT NULL"
+)
+
+
+@migrations()
+def m005_theme_index_and_prices(db: Database) -> None:
+    # Derived caches of the extraction tables (refresh_theme_aggregates keeps them current, a rebuild
+    # recomputes them), so no foreign keys: they must never block deleting or re-extracting articles.
+    # The trading session an aggregated article was counted in, so a re-extraction can find its old cell.
+    db.execute(
+        "CREATE TABLE article_sessions (article_id TEXT PRIMARY KEY, session_date TEXT NOT NULL, "
+        "feed_id INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_article_sessions_session ON article_sessions (session_date)")
+    # Counts per theme x ticker ('' = all articles of the theme) x session x source; the primary key
+    # order serves a timeline (theme, ticker, date range) as one range scan.
+    db.execute(
+        f"CREATE TABLE theme_aggregates (theme TEXT NOT NULL, ticker TEXT NOT NULL, session_date TEXT NOT NULL, "
+        f"feed_id INTEGER NOT NULL, {_THEME_COUNT_COLUMNS}, "
+        f"PRIMARY KEY (theme, ticker, session_date, feed_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_theme_aggregates_session ON theme_aggregates (session_date)")
+    # All extracted articles per ticker ('' = all) x session x source: the denominator of attention.
+    db.execute(
+        f"CREATE TABLE session_totals (ticker TEXT NOT NULL, session_date TEXT NOT NULL, "
+        f"feed_id INTEGER NOT NULL, {_THEME_COUNT_COLUMNS}, "
+        f"PRIMARY KEY (ticker, session_date, feed_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_session_totals_session ON session_totals (session_date)")
+    db.execute(
+        "CREATE TABLE prices (symbol TEXT NOT NULL, date TEXT NOT NULL, close REAL NOT NULL, adj_close REAL, "
+        "volume REAL, source TEXT, loaded_utc TEXT, PRIMARY KEY (symbol, date)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_prices_date ON prices (date)")
+
+
+@migrations()
+def m006_theme_index_incremental(db: Database) -> None:
+    # Incremental upkeep: each aggregated article's counted state (session, source, sentiment, themes,
+    # tickers as compact JSON), so a re-extraction subtracts exactly what it added instead of
+    # recomputing whole sessions. Replaces article_sessions. Sentiment sums become integer millionths
+    # (exact under add and subtract). The aggregates are derived: cleared here, `narrative reindex`
+    # rebuilds them from the extraction tables.
+    db.execute("DROP TABLE IF EXISTS article_sessions")
+    db.execute(
+        "CREATE TABLE index_articles (article_id TEXT PRIMARY KEY, session_date TEXT NOT NULL, "
+        "feed_id INTEGER NOT NULL, state TEXT NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX idx_index_articles_session ON index_articles (session_date)")
+    for table in ("theme_aggregates", "session_totals"):
+        db.execute(f"DELETE FROM {table}")
+        db.execute(f"ALTER TABLE {table} RENAME COLUMN sentiment_sum TO sentiment_micros")
