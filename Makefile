@@ -19,7 +19,11 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" OUT="$(OUT)" bash scripts/demo.sh
 
+# The report's browser test needs Chromium; install it where we can (root on Debian), else the test skips.
 test: setup
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y chromium >/dev/null) || \
+	  echo "chromium not installed: the browser test will skip"; }
 	$(BIN)/python -m pytest
 
 clean:
