@@ -21,6 +21,7 @@ _HTML_START = re.compile(rb"^<(?:html|head|body)[\s>]", re.I)
 _SITEMAP_START = re.compile(rb"^<(?:[\w.-]+:)?urlset[\s>]", re.I)
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.S)
 _ENTITY_DECL = re.compile(rb"<!ENTITY[^>]*>")
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 _WIDE_ENTITY_DECLS = tuple("<!ENTITY".encode(codec) for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -57,7 +58,7 @@ def parse_feed_bytes(body: bytes, headers: Mapping[str, str] | None = None) -> P
         return parse_news_sitemap(body)
     if any(marker in body for marker in _WIDE_ENTITY_DECLS):
         return ParsedFeed(error_class=oc.MALFORMED_XML, message="entity declarations are not accepted")
-    return _parse_with_feedparser(strip_entity_declarations(body), dict(headers or {}))
+    return _parse_with_feedparser(replace_bad_char_refs(strip_entity_declarations(body)), dict(headers or {}))
 
 
 def strip_entity_declarations(body: bytes) -> bytes:
@@ -71,6 +72,24 @@ def strip_entity_declarations(body: bytes) -> bytes:
     return _ENTITY_DECL.sub(b"", _DOCTYPE_SUBSET.sub(b"", body, count=1))
 
 
+def replace_bad_char_refs(body: bytes) -> bytes:
+    """`&#...;` naming a surrogate or a code point past U+10FFFF becomes U+FFFD.
+
+    feedparser's fallback parser turns such a reference into chr(n) and crashes (ValueError, or a
+    lone surrogate that cannot be encoded), which would lose the whole feed for one bad character.
+    """
+    if b"&#" not in body:
+        return body
+    return _CHAR_REF.sub(_checked_char_ref, body)
+
+
+def _checked_char_ref(match: re.Match) -> bytes:
+    hex_digits, decimal = match.groups()
+    digits = hex_digits or decimal
+    code = int(digits, 16 if hex_digits else 10) if len(digits) <= 8 else -1
+    return match.group(0) if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
+
+
 def _looks_like_markup_or_json(start: bytes) -> bool:
     """`<` or `{` first; UTF-16/32 bodies (BOM or NUL bytes) are left to feedparser's detection."""
     return start[:1] in (b"<", b"{") or start[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in start[:4]
@@ -79,7 +98,10 @@ def _looks_like_markup_or_json(start: bytes) -> bool:
 def _parse_with_feedparser(body: bytes, headers: dict[str, str]) -> ParsedFeed:
     import feedparser
 
-    result = feedparser.parse(body, response_headers=headers)
+    try:
+        result = feedparser.parse(body, response_headers=headers)
+    except Exception as exc:  # noqa: BLE001 - feedparser's fallback parser breaks on some hostile markup
+        return ParsedFeed(error_class=oc.MALFORMED_XML, message=f"unparseable: {type(exc).__name__}: {exc}")
     feed = result.get("feed", {})
     parsed = ParsedFeed(entries=list(result.get("entries", [])), title=feed.get("title") or None,
                         link=feed.get("link") or None, language=feed.get("language") or None)

@@ -283,10 +283,13 @@ class Context:
     corporate: frozenset[str]
     corporate_phrases: tuple[str, ...]
     subject_verbs: frozenset[str]
+    subject_aux: frozenset[str]
     person_titles: frozenset[str]
+    sentence_starters: frozenset[str]
+    positive_cues: Mapping[str, frozenset[str]]
     negative_next: Mapping[str, frozenset[str]]
     negative_prev: Mapping[str, frozenset[str]]
-    index_words: frozenset[str]
+    places: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -296,6 +299,7 @@ class Gazetteer:
     symbols: Mapping[str, str]  # any known symbol -> canonical symbol
     unlisted: tuple[str, ...]
     blocked: tuple[str, ...]
+    discourse_only: frozenset[str]
     not_tickers: frozenset[str]
     ambiguous_symbols: frozenset[str]
     context: Context
@@ -362,10 +366,13 @@ def build_context(raw: Mapping) -> Context:
         corporate=lower_set("corporate"),
         corporate_phrases=tuple(str(p).lower() for p in raw.get("corporate_phrases", ())),
         subject_verbs=lower_set("subject_verbs"),
+        subject_aux=lower_set("subject_aux"),
         person_titles=lower_set("person_titles"),
+        sentence_starters=lower_set("sentence_starters"),
+        positive_cues=per_name("positive_cues"),
         negative_next=per_name("negative_next"),
         negative_prev=per_name("negative_prev"),
-        index_words=lower_set("index_words"),
+        places=lower_set("places"),
     )
 
 
@@ -377,6 +384,7 @@ def build_gazetteer(records: Iterable[Mapping], curated: Mapping, context: Mappi
         symbols=MappingProxyType(build_symbol_index(companies)),
         unlisted=tuple(curated.get("unlisted", ())),
         blocked=tuple(curated.get("blocked", ())),
+        discourse_only=frozenset(curated.get("discourse_only", ())),
         not_tickers=frozenset(curated.get("not_tickers", ())),
         ambiguous_symbols=frozenset(c.symbol for c in companies if c.symbol_ambiguous)
         | frozenset(curated.get("ambiguous_symbols", ())),

@@ -34,6 +34,7 @@ _CALENDAR = frozenset(
 )
 _GLUE = frozenset("$&./-")  # characters that make an upper-case word part of something else
 _NAMES = ("name", "alias")
+_RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
 
 
 def _ensure_extension() -> None:
@@ -58,7 +59,7 @@ class _Entry:
     method: str = "name"
     ambiguous: bool = False
     weak: bool = False
-    caps: tuple[tuple[bool, bool], ...] = ()  # per token: (starts upper, has any upper)
+    caps: tuple[tuple[bool, bool, bool], ...] = ()  # per token: starts upper, any upper, acronym
 
 
 @dataclass
@@ -91,9 +92,18 @@ class TickerLinker:
         self._exchange_words = frozenset(
             store.add(form) for w in EXCHANGE_WORDS for form in (w, w.upper(), w.capitalize())
         )
-        self._symbol_orths = frozenset(store.add(s) for s in gazetteer.symbols)
+        # Bare symbols, and Reuters instrument codes ("AAPL.O", "IBM.N") for them.
+        self._ric = {f"{s}.{x}": s for s in gazetteer.symbols if "." not in s for x in _RIC_SUFFIXES}
+        self._symbol_orths = frozenset(store.add(s) for s in list(gazetteer.symbols) + list(self._ric))
         self._triggers = self._dollar | self._exchange_words | self._symbol_orths
-        self._cue_phrases = [tuple(t.lower_ for t in nlp.make_doc(p)) for p in self.context.corporate_phrases]
+        # Phrases as space-joined lower-cased tokens, padded, for a substring test.
+        self._cue_phrases = [
+            " " + " ".join(t.lower_ for t in nlp.make_doc(p)) + " " for p in self.context.corporate_phrases
+        ]
+        self._own_cues = {
+            name: [" ".join(t.lower_ for t in nlp.make_doc(cue)) for cue in cues]
+            for name, cues in self.context.positive_cues.items()
+        }
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.entries: dict[int, list[_Entry]] = {}
         for entry in _build_entries(gazetteer):
@@ -195,7 +205,7 @@ class TickerLinker:
         out = []
         for i in view.positions(self._symbol_orths):
             raw = view.word(i)
-            symbol = gaz.symbols[raw]
+            symbol = gaz.symbols.get(raw) or gaz.symbols[self._ric[raw]]
             if i in taken or _glued(view, i):
                 continue
             ambiguous = symbol in gaz.ambiguous_symbols or raw in gaz.ambiguous_symbols
@@ -217,6 +227,7 @@ class TickerLinker:
         # Names seen in this text as part of another entity ("Dominion Voting", "the Dow"):
         # elsewhere in the same text they need the company named unambiguously.
         conflicted = {w for c in candidates if c.method == "block" and c.entry for w in c.entry.text.split()}
+        conflicted |= self.gazetteer.discourse_only
         for c in candidates:
             if c.method in _NAMES:
                 reason = self._blocked(view, c)
@@ -262,20 +273,37 @@ class TickerLinker:
         if any(o is not c and o.accepted and view.segment_id(o.start) == seg for o in candidates):
             return True
         nxt = _next_word(view, c.end)
-        if nxt is not None and view.lower(nxt) in self.context.subject_verbs:
-            return True
-        if nxt is not None and nxt > c.end and view.word(nxt)[:1].isupper():
-            return True  # a possessive owning a named thing: "Meta's Llama", "Apple's iPhone"
-        return self._has_cue(view, c, _WINDOW)
+        if nxt is not None:
+            verb = view.lower(nxt)
+            if verb in self.context.subject_verbs:
+                return True
+            if view.shape(c.start) == "plain" and (verb in self.context.subject_aux or nxt > c.end):
+                return True  # "Amazon will ...", or a possessive in prose: "Meta's Llama"
+            if nxt > c.end and view.starts_segment(c.start):
+                return True  # a headline opening with a possessive: "Apple's Agentic Moment"
+        return self._has_cue(view, c, _WINDOW) or self._has_own_cue(view, c)
+
+    def _has_own_cue(self, view: DocView, c: _Candidate) -> bool:
+        """A word of the company's own (product, people) anywhere in the segment."""
+        cues = self._own_cues.get(c.entry.text) if c.entry is not None else None
+        if not cues:
+            return False
+        lo, hi = view.segment(c.start)
+        words = [w.lower() for w in view.words(lo, hi)]
+        text = " " + " ".join(words) + " "
+        return any((" " + cue + " ") in text for cue in cues)
 
     def _has_cue(self, view: DocView, c: _Candidate, width: int) -> bool:
         """A corporate cue word or phrase within `width` tokens, in the same segment."""
         lo, hi = view.segment(c.start)
+        if view.shape(c.start) != "plain":
+            width = min(width, 2)  # a headline capitalises everything: only close cues count
         left, right = max(lo, c.start - width), min(hi, c.end + width)
-        window = [w.lower() for w in view.words(left, c.start) + [""] + view.words(c.end, right)]
+        window = [w.lower() for w in view.words(left, c.start) + ["|"] + view.words(c.end, right)]
         if not self.context.corporate.isdisjoint(window):
             return True
-        return any(_contains(window, phrase) for phrase in self._cue_phrases)
+        text = " " + " ".join(window) + " "
+        return any(phrase in text for phrase in self._cue_phrases)
 
     def _blocked(self, view: DocView, c: _Candidate) -> str | None:
         """Why a name cannot be this company here: "context" (a negative word after the
@@ -296,9 +324,31 @@ class TickerLinker:
                 return "entity"
             if _listed(prev, ctx.negative_prev, text, generic):
                 return "context"
-        if c.ambiguous and self._next_to_proper_word(view, c.start, c.end):
+        if c.ambiguous and (self._next_to_proper_word(view, c.start, c.end) or self._place(view, c.end)):
             return "entity"
+        if c.ambiguous and self._inside_headline_phrase(view, c.start):
+            return "context"
         return None
+
+    def _place(self, view: DocView, i: int) -> bool:
+        """"Corning, New York": a comma then a state or country after the name."""
+        if i + 1 >= view.n or view.word(i) != ",":
+            return False
+        one = view.lower(i + 1)
+        two = f"{one} {view.lower(i + 2)}" if i + 2 < view.n else one
+        return one in self.context.places or two in self.context.places
+
+    def _inside_headline_phrase(self, view: DocView, start: int) -> bool:
+        """In a headline every word is capitalised; an ambiguous name right after another
+        word is then part of a phrase ("Regulators Block Tech Deals", "Over Target"),
+        unless that word is a sentence starter ("Why", "Shares Of", "Retailer")."""
+        if start == 0 or view.shape(start) == "plain":
+            return False
+        lo, _ = view.segment(start)
+        prev = view.word(start - 1)
+        if start - 1 < lo or not prev.isalpha():
+            return False
+        return prev.lower() not in self.context.sentence_starters
 
     def _next_to_proper_word(self, view: DocView, start: int, end: int) -> bool:
         """Tokens [start, end) sit next to another capitalised word, so they are part of
@@ -307,9 +357,11 @@ class TickerLinker:
         if view.shape(start) != "plain":
             return False
         lo, hi = view.segment(start)
-        before = start - 1 if start - 1 > lo and not view.starts_segment(start - 1) else None
-        after = end if end < hi else None
-        return any(i is not None and self._proper_word(view, i) for i in (before, after))
+        if start - 1 >= lo and self._proper_word(view, start - 1):
+            first = view.starts_segment(start - 1)
+            if not first or view.lower(start - 1) not in self.context.sentence_starters:
+                return True
+        return end < hi and self._proper_word(view, end)
 
     def _proper_word(self, view: DocView, i: int) -> bool:
         text = view.word(i)
@@ -319,12 +371,8 @@ class TickerLinker:
         )
 
     def _mention(self, view: DocView, c: _Candidate) -> Mention:
-        if c.end - c.start == 1:
-            text = view.word(c.start)
-            start = view.doc[c.start].idx
-            return Mention(c.symbol, start, start + len(text), text, c.final_method, c.confidence)
-        span = view.doc[c.start:c.end]
-        return Mention(c.symbol, span.start_char, span.end_char, span.text, c.final_method, c.confidence)
+        start, end, text = view.char_span(c.start, c.end)
+        return Mention(c.symbol, start, end, text, c.final_method, c.confidence)
 
 
 def _build_entries(gazetteer: Gazetteer) -> list[_Entry]:
@@ -343,24 +391,27 @@ def _listed(word: str, table, name: str, generic: bool) -> bool:
     return generic and word in table.get("*", ())
 
 
-def _contains(seq: list[str], part: tuple[str, ...]) -> bool:
-    n = len(part)
-    return any(tuple(seq[i:i + n]) == part for i in range(len(seq) - n + 1))
-
-
 def _covered(candidates: list[_Candidate]) -> set[int]:
     return {i for c in candidates for i in range(c.start, c.end)}
 
 
-def _caps(pattern: Doc) -> tuple[tuple[bool, bool], ...]:
-    return tuple((t.text[:1].isupper(), any(ch.isupper() for ch in t.text)) for t in pattern)
+def _caps(pattern: Doc) -> tuple[tuple[bool, bool, bool], ...]:
+    return tuple(
+        (t.text[:1].isupper(), any(ch.isupper() for ch in t.text), len(t.text) > 1 and t.text.isupper())
+        for t in pattern
+    )
 
 
 def _case_ok(entry: _Entry, words: list[str]) -> bool:
-    for text, (starts_upper, has_upper) in zip(words, entry.caps):
+    """Each word capitalised where the canonical form is ("Apple", not "apple"), not all
+    lower case where it has capitals ("eBay", not "ebay"), and upper case where it is an
+    acronym ("UPS", not the "Ups" of "Shake-Ups")."""
+    for text, (starts_upper, has_upper, acronym) in zip(words, entry.caps):
         if starts_upper and not text[:1].isupper():
             return False
         if has_upper and text.islower():
+            return False
+        if acronym and not text.isupper():
             return False
     return True
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from spacy.attrs import ORTH
+from spacy.attrs import IDX, ORTH, SPACY
 from spacy.tokens import Doc
 
 STOPS = (".", "!", "?")
-SHAPE_WINDOW = 8
+HEADLINE_TOKENS = 40
 
 
 class Strings:
@@ -54,7 +54,9 @@ class DocView:
         self._strings = strings
         self._stops = stops
         self._starts: list[int] | None = None
-        self._shapes: dict[tuple[int, int], str] = {}
+        self._idx: list[int] | None = None
+        self._spaces: list[int] | None = None
+        self._shapes: dict[int, str] = {}
 
     # --- tokens -----------------------------------------------------------------------
 
@@ -67,9 +69,25 @@ class DocView:
     def lower(self, i: int) -> str:
         return self.word(i).lower()
 
+    def _offsets(self) -> None:
+        self._idx, self._spaces = self.doc.to_array([IDX, SPACY]).T.tolist()
+
     def glued(self, i: int) -> bool:
         """True when token i is followed by no whitespace."""
-        return not self.doc[i].whitespace_
+        if self._spaces is None:
+            self._offsets()
+        return not self._spaces[i]
+
+    def char_span(self, start: int, end: int) -> tuple[int, int, str]:
+        """Character offsets and text of tokens [start, end)."""
+        if self._idx is None:
+            self._offsets()
+        words = self.words(start, end)
+        text = words[0]
+        for k in range(start + 1, end):
+            text += (" " if self._spaces[k - 1] else "") + words[k - start]
+        begin = self._idx[start]
+        return begin, begin + len(text), text
 
     def positions(self, wanted: frozenset[int] | set[int]) -> list[int]:
         """Sorted indices of tokens whose hash is in `wanted` (C-level list scans)."""
@@ -105,13 +123,14 @@ class DocView:
         return starts[k], starts[k + 1] if k + 1 < len(starts) else self.n
 
     def shape(self, i: int) -> str:
-        """"caps", "title" or "plain" for the segment holding token i, judged on up to
-        `SHAPE_WINDOW` tokens either side of i (headlines are short; prose is long)."""
-        lo, hi = self.segment(i)
-        lo, hi = max(lo, i - SHAPE_WINDOW), min(hi, i + SHAPE_WINDOW + 1)
-        shape = self._shapes.get((lo, hi))
+        """"caps", "title" or "plain" for the segment holding token i. A segment longer
+        than `HEADLINE_TOKENS` is prose: plain without looking."""
+        k = self.segment_id(i)
+        shape = self._shapes.get(k)
         if shape is None:
-            shape = self._shapes[(lo, hi)] = build_shape(self.words(lo, hi))
+            lo, hi = self.segment(i)
+            words = self.words(lo, hi) if hi - lo <= HEADLINE_TOKENS else []
+            shape = self._shapes[k] = build_shape(words)
         return shape
 
     def starts_segment(self, i: int) -> bool:

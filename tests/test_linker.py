@@ -1,0 +1,345 @@
+"""Ticker linker component: each candidate rule, each disambiguation rule and each trap
+class, on a spacy.blank("en") pipeline (no statistical model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import spacy
+
+from nlp.errors import NarrativeError
+from nlp.tagging import linker as _linker  # noqa: F401  (registers the spaCy factory)
+from nlp.tagging.mentions import METHODS, Mention
+from nlp.tagging.segments import DocView, Strings, build_shape, stop_hashes
+from nlp.tagging.tags import parse_cashtag, parse_exchange_tag
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    pipeline = spacy.blank("en")
+    pipeline.add_pipe("sentencizer")
+    pipeline.add_pipe("narrative_ticker_linker_v1")
+    return pipeline
+
+
+def mentions(nlp, text: str) -> list[tuple[str, str, str]]:
+    return [(m.symbol, m.text, m.method) for m in nlp(text)._.mentions]
+
+
+def tickers(nlp, text: str) -> set[str]:
+    return {m.symbol for m in nlp(text)._.mentions}
+
+
+# --- component contract ---------------------------------------------------------------
+
+
+def test_factory_sets_sorted_mentions_with_offsets_into_the_text(nlp):
+    text = "Caterpillar (NYSE: CAT) rose; Nvidia's chips and $TSLA fell."
+    found = nlp(text)._.mentions
+    assert [m.start for m in found] == sorted(m.start for m in found)
+    for m in found:
+        assert isinstance(m, Mention) and text[m.start:m.end] == m.text
+        assert m.method in METHODS and 0.0 <= m.confidence <= 1.0
+    assert [(m.symbol, m.method) for m in found] == [
+        ("CAT", "name"), ("CAT", "exchange_tag"), ("NVDA", "name"), ("TSLA", "cashtag"),
+    ]
+    assert found[0].to_dict() == {
+        "symbol": "CAT", "start": 0, "end": 11, "text": "Caterpillar", "method": "name", "confidence": 0.95,
+    }
+
+
+def test_factory_config_and_a_doc_without_candidates(nlp):
+    meta = nlp.get_pipe_meta("narrative_ticker_linker_v1")
+    assert meta.assigns == ["doc._.mentions"] and meta.default_config == {"gazetteer_dir": None}
+    assert nlp("Nothing to see here.")._.mentions == []
+    assert nlp("")._.mentions == []
+
+
+def test_works_without_a_sentencizer():
+    bare = spacy.blank("en")
+    bare.add_pipe("narrative_ticker_linker_v1")
+    assert {m.symbol for m in bare("Apple shares rose. Amazon rainforest burns.")._.mentions} == {"AAPL"}
+
+
+def test_factory_reads_a_custom_gazetteer_dir(tmp_path):
+    record = {"symbol": "ZZZT", "name": "Zeta Widgets Inc.", "names": ["Zeta Widgets Inc.", "Zeta Widgets"],
+              "aliases": [], "ambiguous": [], "weak": [], "other_symbols": [], "symbol_ambiguous": False}
+    (tmp_path / "companies.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (tmp_path / "aliases.yaml").write_text("unlisted: [OpenAI]\n", encoding="utf-8")
+    (tmp_path / "context.yaml").write_text("corporate: [shares]\n", encoding="utf-8")
+    custom = spacy.blank("en")
+    custom.add_pipe("narrative_ticker_linker_v1", config={"gazetteer_dir": str(tmp_path)})
+    assert [m.symbol for m in custom("Zeta Widgets and Apple gained.")._.mentions] == ["ZZZT"]
+
+
+def test_factory_with_a_missing_gazetteer_dir_raises_a_narrative_error(tmp_path):
+    with pytest.raises(NarrativeError):
+        spacy.blank("en").add_pipe("narrative_ticker_linker_v1", config={"gazetteer_dir": str(tmp_path)})
+
+
+# --- candidates -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Buy $NVDA now", [("NVDA", "$NVDA", "cashtag")]),
+        ("Long $BRK.B and $brk-b", [("BRK.B", "$BRK.B", "cashtag"), ("BRK.B", "$brk-b", "cashtag")]),
+        ("$GOOG popped", [("GOOGL", "$GOOG", "cashtag")]),  # another share class: the primary listing
+        ("New listing $ZZQX jumps", [("ZZQX", "$ZZQX", "cashtag")]),  # unknown but upper case: kept
+        ("$BTC and $SPX are not companies", []),
+        ("It cost US$5 and raised $5B", []),
+    ],
+)
+def test_cashtags(nlp, text, expected):
+    assert mentions(nlp, text) == expected
+
+
+def test_a_cashtag_that_is_usually_a_future_needs_the_company_named(nlp):
+    assert tickers(nlp, "Short $ES below 3107.50") == set()
+    assert tickers(nlp, "$ES - Eversource Energy declares a dividend") == {"ES"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Tesla (NASDAQ: TSLA) fell", {("TSLA", "name"), ("TSLA", "exchange_tag")}),
+        ("shares of NASDAQ:TSLA fell", {("TSLA", "exchange_tag")}),
+        ("Alphabet (Nasdaq: GOOGL, GOOG) rose", {("GOOGL", "name"), ("GOOGL", "exchange_tag")}),
+        ("the spinoffs (NYSE: GE; Nasdaq: GEHC) rose", {("GE", "exchange_tag"), ("GEHC", "exchange_tag")}),
+        ("Berkshire Hathaway (NYSE: BRK-B) gained", {("BRK.B", "name"), ("BRK.B", "exchange_tag")}),
+        ("the miner (NYSE American: ZZQX) jumped", {("ZZQX", "exchange_tag")}),
+        ("the maker (OTC: SIEGY) and (TSX: ZZQ) rose", set()),
+        ("Shopify (TSX: SHOP) rose", {("SHOP", "name")}),
+    ],
+)
+def test_exchange_tags(nlp, text, expected):
+    assert {(s, m) for s, _, m in mentions(nlp, text)} == expected
+
+
+def test_names_are_case_aware_and_handle_possessives_hyphens_and_suffixes(nlp):
+    assert tickers(nlp, "Nvidia's profit doubled.") == {"NVDA"}
+    assert tickers(nlp, "An Nvidia-backed startup raised money.") == {"NVDA"}
+    assert tickers(nlp, "nvidia fans cheered") == set()
+    assert tickers(nlp, "Noble Corp. said its rigs were busy.") == {"NE"}
+    assert tickers(nlp, "Homebuilders such as D.R. Horton rose.") == {"DHI"}
+    assert tickers(nlp, "Meta Platforms Inc. and Apple Inc. reported.") == {"META", "AAPL"}
+
+
+def test_aliases_map_brands_and_units_to_the_listed_parent(nlp):
+    assert mentions(nlp, "YouTube ad sales rose.") == [("GOOGL", "YouTube", "alias")]
+    assert tickers(nlp, "The Facebook parent said it would spend more on AI.") == {"META"}
+    assert tickers(nlp, "AWS signed a cloud deal.") == {"AMZN"}
+    assert tickers(nlp, "TSMC raised its capex plan.") == {"TSM"}
+    assert tickers(nlp, "Analysts at Goldman Sachs and Morgan Stanley were bullish.") == {"GS", "MS"}
+
+
+def test_bare_symbols(nlp):
+    assert mentions(nlp, "NVDA shares jumped 5%.") == [("NVDA", "NVDA", "symbol")]
+    assert tickers(nlp, "Traders bought SPY and QQQ.") == {"SPY", "QQQ"}
+    assert tickers(nlp, "IT spending and AI stocks rose; A new ON switch arrived.") == set()
+    assert tickers(nlp, "A big-budget film from Amazon MGM Studios topped the charts.") == {"AMZN"}
+
+
+def test_all_caps_headlines(nlp):
+    assert tickers(nlp, "NVIDIA AND MICROSOFT LEAD TECH RALLY") == {"NVDA", "MSFT"}
+    assert tickers(nlp, "APPLE SHARES JUMP AFTER EARNINGS") == {"AAPL"}
+    assert tickers(nlp, "APPLE PIE FESTIVAL DRAWS CROWDS") == set()
+    assert tickers(nlp, "WHY THE CAT SAT ON THE MAT") == set()
+
+
+# --- disambiguation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Grandma's apple pie won first prize.",
+        "Apple pie sales rose 20% at the bakery chain this quarter.",
+        "The Amazon rainforest lost an area the size of Belgium.",
+        "Farmers in the Mekong Delta face rising salt levels.",
+        "The river delta flooded again.",
+        "The shell company was registered in Delaware.",
+        "Analysts raised the target price for gold.",
+        "Target prices for copper were cut by analysts.",
+        "Her visa application was approved after months.",
+        "The Oracle of Omaha bought more shares of an oil company.",
+        "A block of shares changed hands in a block trade.",
+        "The doctor ordered a CAT scan.",
+        "Harrison Ford starred in the film that earned $200 million.",
+        "Former President Gerald Ford pardoned Nixon.",
+        "The prime minister called a snap election.",
+        "The Dow fell 400 points as investors sold shares.",
+        "The tennis match drew record ticket sales.",
+        "Progressive Democrats pushed for a wealth tax on shareholders.",
+        "Meta-analysis of 40 studies found no effect.",
+        "The wage gap between men and women narrowed.",
+    ],
+)
+def test_ordinary_words_and_other_entities_are_not_linked(nlp, text):
+    assert tickers(nlp, text) == set()
+
+
+@pytest.mark.parametrize(
+    "text, symbol",
+    [
+        ("Apple shares rose 3% after earnings.", "AAPL"),
+        ("Target said it would cut prices on 5,000 items.", "TGT"),
+        ("Oracle shares jumped after cloud revenue beat estimates.", "ORCL"),
+        ("Visa and Mastercard agreed to settle the lawsuit.", "V"),
+        ("Shell reported record profits from its LNG business.", "SHEL"),
+        ("Delta Air Lines raised its outlook.", "DAL"),
+        ("Block shares fell after Cash App growth slowed.", "XYZ"),
+        ("Snap shares plunged after the Snapchat owner missed estimates.", "SNAP"),
+        ("Ford recalled 500,000 trucks.", "F"),
+        ("Dow Inc. said it would close a plant in Europe.", "DOW"),
+        ("Progressive said net premiums written rose 10%.", "PGR"),
+        ("Gap Inc. shares rose after Old Navy sales beat.", "GAP"),
+    ],
+)
+def test_ambiguous_names_are_linked_with_corporate_evidence(nlp, text, symbol):
+    assert symbol in tickers(nlp, text)
+
+
+@pytest.mark.parametrize(
+    "text, symbol",
+    [
+        ("Target will close nine stores in four states.", "TGT"),  # subject + auxiliary verb
+        ("Meta's Llama models are used by thousands of developers.", "META"),  # possessive of a name
+        ("Meanwhile Apple said it would invest more.", "AAPL"),  # a sentence starter is no name
+        ("Retailer Target said sales fell.", "TGT"),
+    ],
+)
+def test_more_kinds_of_evidence(nlp, text, symbol):
+    assert tickers(nlp, text) == {symbol}
+
+
+def test_company_specific_cues_and_possessive_headlines(nlp):
+    assert tickers(nlp, "Apple takes the wraps off a low-cost MacBook") == {"AAPL"}
+    assert tickers(nlp, "Apple's Agentic Moment Is Here") == {"AAPL"}
+    assert tickers(nlp, "Corning, the glass maker, rose.") == {"GLW"}
+
+
+def test_a_name_followed_by_a_state_is_a_place(nlp):
+    assert tickers(nlp, "Corning, New York, is known for its glass museum.") == set()
+    assert tickers(nlp, "Dover, Delaware, hosts a race every spring.") == set()
+
+
+def test_a_capitalised_word_before_an_ambiguous_name_makes_another_name(nlp):
+    assert tickers(nlp, "Abraham Lincoln said the union would endure.") == set()
+    assert tickers(nlp, "Serena Williams said she would retire.") == set()
+
+
+def test_multi_word_names_need_no_evidence_in_prose(nlp):
+    text = "Regulators approved the tariff. American Electric Power, which proposed the rule, said more."
+    assert tickers(nlp, text) == {"AEP"}
+
+
+def test_reuters_instrument_codes(nlp):
+    assert mentions(nlp, "Apple Inc (AAPL.O) rose.") == [("AAPL", "Apple Inc", "name"), ("AAPL", "AAPL.O", "symbol")]
+
+
+def test_a_list_of_companies_is_evidence(nlp):
+    assert tickers(nlp, "Apple, Microsoft and Nvidia led the market higher.") == {"AAPL", "MSFT", "NVDA"}
+
+
+def test_one_sense_per_discourse(nlp):
+    text = "Amazon (NASDAQ: AMZN) opened a new warehouse. Later, Amazon expanded in Ohio."
+    assert [m for m in mentions(nlp, text) if m[1] == "Amazon"] == [("AMZN", "Amazon", "name"), ("AMZN", "Amazon", "discourse")]
+    tagged = "Caterpillar (NYSE: CAT) beat estimates. CAT shares rose 4%."
+    assert mentions(nlp, tagged)[-1] == ("CAT", "CAT", "discourse")
+    assert tickers(nlp, "Caterpillar (CAT) rose.") == {"CAT"}
+
+
+def test_a_name_used_for_another_entity_needs_the_company_named_elsewhere(nlp):
+    text = ("Dominion Voting Systems settled its lawsuit. Dominion had sought $1.6 billion in damages, "
+            "the privately held company said.")
+    assert tickers(nlp, text) == set()
+
+
+def test_discourse_only_names_need_the_company_named_unambiguously(nlp):
+    assert tickers(nlp, "Dow said it would close a plant in Europe.") == set()
+    assert tickers(nlp, "Loan Giants Opt to Block Energy Programs") == set()
+    text = "Dow Inc. reported a loss. Dow said it would close a plant in Europe."
+    assert mentions(nlp, text)[-1] == ("DOW", "Dow", "discourse")
+
+
+def test_acronym_names_must_be_upper_case(nlp):
+    assert tickers(nlp, "Book industry confidence hurt by shake-ups. Ups and downs.") == set()
+    assert tickers(nlp, "UPS cut 20,000 jobs.") == {"UPS"}
+
+
+def test_headlines_need_close_evidence(nlp):
+    assert tickers(nlp, "Rise In Spending Placed At $32 Billion Over Target For 1980") == set()
+    assert tickers(nlp, "As Regulators Block Tech Deals, They Look Ahead") == set()
+    assert tickers(nlp, "How Travelers Can Reach Other Countries") == set()
+    assert tickers(nlp, "Target Cuts Forecast As Shoppers Pull Back") == {"TGT"}
+    assert tickers(nlp, "Why Apple Stock Fell Today") == {"AAPL"}
+
+
+def test_companies_that_share_a_prefix_stay_distinct(nlp):
+    text = "GE Vernova's backlog grew, GE HealthCare lagged and GE rose."
+    assert mentions(nlp, text) == [
+        ("GEV", "GE Vernova", "name"), ("GEHC", "GE HealthCare", "name"), ("GE", "GE", "alias"),
+    ]
+    assert tickers(nlp, "Alphabet and Alpha Metallurgical Resources rose.") == {"GOOGL", "AMR"}
+
+
+def test_private_companies_and_indices_get_no_ticker(nlp):
+    text = ("OpenAI, SpaceX and Anthropic may list in 2026, and Open AI rivals grow, while the S&P 500, "
+            "the Nasdaq-100 and the Russell 2000 rose.")
+    assert tickers(nlp, text) == set()
+    assert tickers(nlp, "Samsung and SK Hynix rallied in Seoul.") == set()
+
+
+def test_etfs_only_when_the_fund_or_symbol_is_named(nlp):
+    assert tickers(nlp, "Record inflows hit the SPDR S&P 500 ETF Trust.") == {"SPY"}
+    assert tickers(nlp, "The iShares Russell 2000 ETF (NYSE Arca: IWM) rose.") == {"IWM"}
+    assert tickers(nlp, "The S&P 500 Equal Weight index beat the S&P 500.") == set()
+
+
+def test_title_case_headline_needs_evidence_for_word_names(nlp):
+    assert tickers(nlp, "Making The Best Buy Decisions At The Grocery Store") == set()
+    assert tickers(nlp, "Best Buy Shares Jump After Earnings Beat Estimates") == {"BBY"}
+
+
+# --- pure helpers ---------------------------------------------------------------------
+
+
+def _view(text: str) -> DocView:
+    blank = spacy.blank("en")
+    return DocView(blank.make_doc(text), Strings(blank.vocab.strings), stop_hashes(blank.vocab.strings))
+
+
+def test_parse_cashtag_and_exchange_tag_read_tokens():
+    view = _view("Long $BRK-B (NYSE: CAT, DE) and NASDAQ:TSLA")
+    hit = parse_cashtag(view, 1)
+    assert (hit.symbol, hit.start, hit.end, hit.raw) == ("BRK.B", 1, 5, "BRK.B")
+    nyse = parse_exchange_tag(view, 6)
+    assert [(h.symbol, h.exchange) for h in nyse] == [("CAT", "NYSE"), ("DE", "NYSE")]
+    assert (nyse[0].tag_start, nyse[0].tag_end) == (5, 12)
+    assert [h.symbol for h in parse_exchange_tag(view, 13)] == ["TSLA"]
+    assert parse_exchange_tag(_view("Nasdaq: stocks fell"), 0) == []
+    assert parse_exchange_tag(_view("the Nasdaq fell"), 1) == []
+
+
+def test_segments_split_at_sentences_and_line_breaks():
+    view = _view("Apple Shares Jump On Strong Earnings\n\nThe company said sales rose. Investors cheered.")
+    assert view.shape(0) == "title"
+    assert view.segment(0) == (0, 7)
+    assert view.shape(8) == "plain"
+    assert view.starts_segment(7) and not view.starts_segment(8)
+
+
+@pytest.mark.parametrize(
+    "words, shape",
+    [
+        (["APPLE", "SHARES", "JUMP"], "caps"),
+        (["Apple", "Shares", "Jump", "After", "Earnings"], "title"),
+        (["Apple", "shares", "jumped", "after", "earnings"], "plain"),
+        (["NYSE", "CAT", "and", "Nvidia"], "plain"),
+    ],
+)
+def test_build_shape(words, shape):
+    assert build_shape(words) == shape
