@@ -3,15 +3,48 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.20 vendors click as typer._click; older typer uses click itself
+    from typer import _click as click
+except ImportError:  # pragma: no cover
+    import click
 
 from nlp.errors import NarrativeError
 
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (unknown option, bad value, missing argument) as one `Error:` line, exit 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
+            code = exc.exit_code
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted", err=True)
+            code = 130
+        else:
+            if not standalone_mode:
+                return result
+            code = result if isinstance(result, int) else 0
+        if not standalone_mode:
+            raise SystemExit(code)
+        sys.exit(code)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="narrative",
     help="News and narrative NLP for finance: scrape feeds, tag tickers/themes/sentiment, index, join with returns.",
     no_args_is_help=True,
@@ -54,22 +87,32 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a command: NarrativeError and database errors become one line and exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        try:
+            return fn(*a, **kw)
+        except NarrativeError as exc:
+            fail(str(exc), exc.exit_code)
+        except sqlite3.OperationalError as exc:
+            # A read-only file, a full disk or a lock held past busy_timeout: the transaction rolled
+            # back and what was stored is intact; say so in one line.
+            fail(f"database error: {exc}")
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(1)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+    return wrapper
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`app.command` that turns NarrativeError (and a closed stdout pipe) into one line and exit 2."""
+    """`app.command` with `guarded` errors."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            try:
-                return fn(*a, **kw)
-            except NarrativeError as exc:
-                fail(str(exc), exc.exit_code)
-            except BrokenPipeError:
-                sys.stderr.close()
-                raise typer.Exit(1)
-            except KeyboardInterrupt:
-                fail("interrupted", 130)
-
-        return app.command(*args, **kwargs)(wrapper)
+        return app.command(*args, **kwargs)(guarded(fn))
 
     return register

@@ -30,6 +30,8 @@ def timeline_command(
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise NarrativeError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
+    if output is not None and not output.resolve().parent.is_dir():
+        raise NarrativeError(f"cannot write {output}: folder {output.parent} does not exist")
     index = load_timeline(open_cli_db(must_exist=True), theme, freq, ticker, start, end)
     if index.empty or index["n_articles"].sum() == 0:
         typer.echo(f"no extracted articles for {theme}" + (f" and {ticker.upper()}" if ticker else "") + " in that range", err=True)

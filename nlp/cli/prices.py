@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import typer
 
-from nlp.cli.app import app, fail, open_cli_db
-from nlp.errors import NarrativeError
+from nlp.cli.app import app, guarded, open_cli_db
 
 prices_app = typer.Typer(help="Daily prices for the join with the theme index.", no_args_is_help=True)
 app.add_typer(prices_app, name="prices")
 
 
-def _guarded(fn: Callable) -> Callable:
-    """Like nlp.cli.app.command, for this group's commands: NarrativeError -> one line, exit 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except NarrativeError as exc:
-            fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-
-    return wrapper
-
-
 @prices_app.command("load")
-@_guarded
+@guarded
 def load_command(
     path: Path = typer.Argument(..., help="CSV or Parquet: long (date,symbol,close[,adj_close,volume]) or wide (date + one column per ticker)."),
 ) -> None:
@@ -45,7 +28,7 @@ def load_command(
 
 
 @prices_app.command("fetch")
-@_guarded
+@guarded
 def fetch_command(
     tickers: List[str] = typer.Argument(..., help="Ticker symbols, e.g. CAT DE SPY."),
     start: Optional[str] = typer.Option(None, "--from", help="First date, YYYY-MM-DD."),

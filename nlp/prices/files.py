@@ -168,7 +168,10 @@ def _parse_dates(values: pd.Series, source: str) -> pd.Series:
     # A daily close is a calendar date: keep the date as written (its local date), without a time.
     local = pd.to_datetime(values.astype(str).str.slice(0, 10), errors="coerce", format="%Y-%m-%d")
     dates = local.where(local.notna(), parsed.dt.tz_localize(None))
-    return dates.dt.normalize().astype("datetime64[ns]")
+    try:
+        return dates.dt.normalize().astype("datetime64[ns]")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise NarrativeError(f"{source}: a date is out of range (years 1678..2261 only)") from None
 
 
 def _parse_numbers(values: pd.Series, field: str, source: str, required: bool) -> pd.Series:

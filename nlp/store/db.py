@@ -36,8 +36,13 @@ def open_db(path: str | Path | None = None, *, migrate: bool = True, memory: boo
 def _open_file(path: Path) -> sqlite_utils.Database:
     if path.parent and not path.parent.exists():
         raise NarrativeError(f"database folder does not exist: {path.parent}")
-    if path.exists() and path.stat().st_size and not _looks_like_sqlite(path):
-        raise NarrativeError(f"not a SQLite database: {path}")
+    if path.is_dir():
+        raise NarrativeError(f"{path} is a folder, not a database file")
+    try:
+        if path.exists() and path.stat().st_size and not _looks_like_sqlite(path):
+            raise NarrativeError(f"not a SQLite database: {path}")
+    except OSError as exc:
+        raise NarrativeError(f"cannot read database {path}: {exc.strerror or exc}") from exc
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     return sqlite_utils.Database(conn)
 
