@@ -1,0 +1,63 @@
+"""Pure aggregation of unit-level (sentence) probabilities into document and ticker sentiment.
+
+Document sentiment: the mean of the sentences' class probabilities weighted by sentence length
+in characters (a long sentence carries more of the story than a dateline), then
+label = argmax and score = P(positive) - P(negative) of that mean.
+
+Ticker sentiment: for each ticker, the mean of the entity-head probabilities of its mentions
+(each mention is read inside its own sentence, so "X beat, Y missed" splits correctly); a ticker
+with no mention inside a classified sentence falls back to the document sentiment.
+
+Theme probabilities: the maximum over sentences (a theme is present if some sentence carries it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+def compute_mean_probs(probs: Sequence[Mapping[str, float]], weights: Sequence[float] | None = None) -> dict[str, float]:
+    """Weighted mean of probability dictionaries (equal weights by default)."""
+    if not probs:
+        return {}
+    weights = list(weights) if weights is not None else [1.0] * len(probs)
+    if not sum(weights):
+        weights = [1.0] * len(probs)
+    total = sum(weights)
+    labels = list(probs[0])
+    return {k: sum(w * p[k] for w, p in zip(weights, probs)) / total for k in labels}
+
+
+def build_sentiment(probs: Mapping[str, float]) -> dict:
+    """``{"label", "score"}`` from class probabilities; score = P(pos) - P(neg)."""
+    if not probs:
+        return {"label": "neutral", "score": 0.0}
+    label = max(probs, key=probs.__getitem__)
+    return {"label": label, "score": round(float(probs.get("positive", 0.0) - probs.get("negative", 0.0)), 4)}
+
+
+def compute_document_sentiment(sentence_probs: Sequence[Mapping[str, float]], lengths: Sequence[int]) -> dict:
+    """Length-weighted mean of sentence probabilities -> {"label", "score"}."""
+    return build_sentiment(compute_mean_probs(sentence_probs, [max(n, 1) for n in lengths]))
+
+
+def compute_ticker_sentiment(
+    mention_probs: Mapping[str, Sequence[Mapping[str, float]]],
+    tickers: Sequence[str],
+    document: dict,
+) -> dict[str, dict]:
+    """Mean of each ticker's mention probabilities; the document sentiment when it has none."""
+    result = {}
+    for symbol in sorted(set(tickers)):
+        probs = mention_probs.get(symbol) or []
+        result[symbol] = build_sentiment(compute_mean_probs(probs)) if probs else dict(document)
+    return result
+
+
+def compute_document_theme_probs(sentence_theme_probs: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Per theme, the highest sentence probability."""
+    merged: dict[str, float] = {}
+    for probs in sentence_theme_probs:
+        for theme, p in probs.items():
+            merged[theme] = max(merged.get(theme, 0.0), float(p))
+    return {k: round(v, 4) for k, v in merged.items()}

@@ -1,0 +1,99 @@
+"""Sentence-level classification of spaCy Docs, aggregated to document and ticker sentiment.
+
+Every sentence of every doc (sentences longer than the model's window are cut at whitespace) is
+one unit; all units of all docs go through the classifier in one batched call, each with the
+character spans of the ticker mentions it contains, so one encoder forward per sentence yields
+sentence sentiment, mention sentiment and theme probabilities. Aggregation: nlp/classify/aggregate.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from nlp.classify.aggregate import (
+    compute_document_sentiment,
+    compute_document_theme_probs,
+    compute_ticker_sentiment,
+)
+
+CHARS_PER_TOKEN = 4  # a conservative English estimate to size units before tokenising
+
+
+@dataclass
+class Unit:
+    doc_index: int
+    start: int
+    end: int
+    mentions: list[tuple[str, int, int]] = field(default_factory=list)  # symbol, unit-relative offsets
+
+
+def split_span(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Cut [start, end) into pieces of at most ``max_chars``, preferring whitespace."""
+    pieces = []
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + 1, start + max_chars)
+        cut = cut if cut > start else start + max_chars
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
+def build_units(doc_index: int, text: str, sentence_spans, mentions, max_chars: int) -> list[Unit]:
+    """Units for one doc: sentences (split when too long) with the mentions inside each."""
+    units = []
+    for s_start, s_end in sentence_spans:
+        for start, end in split_span(text, s_start, s_end, max_chars):
+            if not text[start:end].strip():
+                continue
+            inside = [(sym, a - start, b - start) for sym, a, b in mentions if a >= start and b <= end]
+            units.append(Unit(doc_index, start, end, inside))
+    return units
+
+
+def _mention_tuples(doc) -> list[tuple[str, int, int]]:
+    mentions = (doc._.mentions or []) if doc.has_extension("mentions") else []
+    out = []
+    for m in mentions:
+        start = getattr(m, "start_char", getattr(m, "start", None))
+        end = getattr(m, "end_char", getattr(m, "end", None))
+        if start is not None and end is not None:
+            out.append((m.symbol, int(start), int(end)))
+    return out
+
+
+def _sentence_spans(doc) -> list[tuple[int, int]]:
+    if doc.has_annotation("SENT_START") or doc.has_annotation("DEP"):
+        return [(s.start_char, s.end_char) for s in doc.sents]
+    return [(0, len(doc.text))]
+
+
+def annotate_docs(docs, classifier) -> list[dict]:
+    """Per doc: ``{"sentiment", "ticker_sentiment", "theme_probs"}`` (see the module docstring)."""
+    max_chars = classifier.max_length * CHARS_PER_TOKEN
+    units, tickers = [], []
+    for i, doc in enumerate(docs):
+        mentions = _mention_tuples(doc)
+        tickers.append([sym for sym, _, _ in mentions])
+        units += build_units(i, doc.text, _sentence_spans(doc), mentions, max_chars)
+    texts = [docs[u.doc_index].text[u.start : u.end] for u in units]
+    results = classifier(texts, [[(a, b) for _, a, b in u.mentions] for u in units]) if units else []
+    per_doc: list[list] = [[] for _ in docs]
+    for unit, result in zip(units, results):
+        per_doc[unit.doc_index].append((unit, result))
+    return [build_doc_annotation(pairs, symbols) for pairs, symbols in zip(per_doc, tickers)]
+
+
+def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str]) -> dict:
+    """Aggregate one doc's unit results (pure)."""
+    document = compute_document_sentiment([r["probs"] for _, r in unit_results], [u.end - u.start for u, _ in unit_results])
+    per_symbol: dict[str, list] = defaultdict(list)
+    for unit, result in unit_results:
+        for (symbol, _, _), span in zip(unit.mentions, result["spans"]):
+            per_symbol[symbol].append(span["probs"])
+    return {
+        "sentiment": document,
+        "ticker_sentiment": compute_ticker_sentiment(per_symbol, tickers, document),
+        "theme_probs": compute_document_theme_probs([r["theme_probs"] for _, r in unit_results]),
+    }

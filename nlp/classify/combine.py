@@ -1,0 +1,47 @@
+"""Fuse rule evidence and model probabilities into theme decisions (pure).
+
+Each theme gets two pieces of evidence in [0, 1]:
+- ``r``: the rule score from the tagging pipeline's phrase/pattern matches (0 when none fired);
+- ``m``: the model probability rescaled by the theme's calibrated threshold ``t`` so that
+  p = t maps to 0.5 (piecewise linear: p < t -> 0.5 p / t; p >= t -> 0.5 + 0.5 (p - t) / (1 - t)).
+
+fused = RULE_WEIGHT * r + (1 - RULE_WEIGHT) * m, and the theme is kept when fused >= 0.5.
+With RULE_WEIGHT = 0.4: the model alone must be confident (m >= 0.83); a rule hit alone is not
+enough when the model finds nothing (m < 1/6, e.g. "rotation" in a sports story), while a rule
+hit plus some model support is kept. A theme the model does not know (a new card before
+``narrative train themes``) is decided by its rule score alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+RULE_WEIGHT = 0.4
+DEFAULT_THRESHOLD = 0.5
+DECISION = 0.5
+
+
+def compute_calibrated_prob(p: float, threshold: float) -> float:
+    """Map p so that the theme's threshold sits at 0.5 (monotone, [0, 1] -> [0, 1])."""
+    t = min(max(threshold, 1e-6), 1 - 1e-6)
+    p = min(max(float(p), 0.0), 1.0)
+    return 0.5 * p / t if p < t else 0.5 + 0.5 * (p - t) / (1 - t)
+
+
+def combine_theme_scores(
+    rule_scores: Mapping[str, float],
+    model_probs: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    rule_weight: float = RULE_WEIGHT,
+) -> tuple[list[str], dict[str, float]]:
+    """(sorted kept theme ids, fused score per theme id seen by either source)."""
+    scores = {}
+    for theme in set(rule_scores) | set(model_probs):
+        r = min(max(float(rule_scores.get(theme, 0.0)), 0.0), 1.0)
+        if theme not in model_probs:
+            scores[theme] = round(r, 4)
+            continue
+        m = compute_calibrated_prob(model_probs[theme], thresholds.get(theme, DEFAULT_THRESHOLD))
+        scores[theme] = round(rule_weight * r + (1 - rule_weight) * m, 4)
+    themes = sorted(t for t, s in scores.items() if s >= DECISION)
+    return themes, scores

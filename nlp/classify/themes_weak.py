@@ -1,0 +1,387 @@
+"""Weak supervision for the theme head: cards -> weak labels -> linear head -> thresholds.
+
+Steps (each one is measured by scripts/eval_classifier.py --theme-ablation):
+1. card examples: each card's ``examples`` are positives, ``counter_examples`` negatives;
+2. rules: unlabelled texts (bundled sample corpus, Twitter topic texts, SEntFiN titles; all MIT
+   or written for the project) whose rule score for a theme reaches the card's threshold;
+3. similarity: texts whose embedding (the untouched all-MiniLM-L6-v2 sentence space) is close
+   to the card's examples - closer than any counter example, and above a floor;
+every other text is a negative for every theme it was not labelled with.
+The theme head is a linear layer over the classifier's own pooled vector (the encoder stays
+frozen, so sentiment is untouched and a new card trains in about a minute). Per-theme
+thresholds maximise F1 on a held-out fifth of the weak and card data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from nlp.errors import NarrativeError
+
+log = logging.getLogger(__name__)
+
+SIMILARITY_FLOOR = 0.45
+SIMILARITY_MARGIN = 0.02
+HELD_OUT_PERCENT = 20
+CARD_EXAMPLE_REPEAT = 5
+
+
+@dataclass
+class ThemeCard:
+    id: str
+    label: str
+    description: str
+    phrases: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    counter_examples: list[str] = field(default_factory=list)
+    threshold: float = 0.5
+
+
+@dataclass
+class WeakSet:
+    texts: list[str]
+    labels: list[set[str]]
+    weights: list[float]
+    sources: list[str]
+
+
+def parse_theme_card(data: dict) -> ThemeCard:
+    if not isinstance(data, dict) or not data.get("id"):
+        raise NarrativeError("a theme card needs at least an id")
+    return ThemeCard(
+        id=str(data["id"]), label=str(data.get("label", data["id"])), description=str(data.get("description", "")),
+        phrases=[str(p) for p in data.get("phrases") or []],
+        examples=[str(e) for e in data.get("examples") or []],
+        counter_examples=[str(e) for e in data.get("counter_examples") or []],
+        threshold=float(data.get("threshold", 0.5)),
+    )
+
+
+def load_theme_cards(themes_dir: Path) -> list[ThemeCard]:
+    import yaml
+
+    paths = sorted(themes_dir.glob("*.yaml"))
+    if not paths:
+        raise NarrativeError(f"no theme cards (*.yaml) in {themes_dir}")
+    return [parse_theme_card(yaml.safe_load(p.read_text(encoding="utf-8"))) for p in paths]
+
+
+def is_held_out(text: str) -> bool:
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16) % 100 < HELD_OUT_PERCENT
+
+
+def build_phrase_scorer(cards: Sequence[ThemeCard]) -> Callable[[list[str]], list[dict[str, float]]]:
+    """Fallback rule scorer when the tagging pipeline is absent: 1.0 per theme with a phrase hit."""
+    patterns = {c.id: re.compile(r"\b(?:" + "|".join(re.escape(p.lower()) for p in c.phrases) + r")\b") for c in cards if c.phrases}
+
+    def score(texts: list[str]) -> list[dict[str, float]]:
+        return [{t: 1.0 for t, rx in patterns.items() if rx.search(text.lower())} for text in texts]
+
+    return score
+
+
+def build_card_examples(cards: Sequence[ThemeCard]) -> WeakSet:
+    """Step 1: the cards' own sentences (weighted up: they are the only hand labels)."""
+    texts, labels = [], []
+    for card in cards:
+        texts += card.examples + card.counter_examples
+        labels += [{card.id}] * len(card.examples) + [set()] * len(card.counter_examples)
+    n = len(texts)
+    return WeakSet(texts, labels, [float(CARD_EXAMPLE_REPEAT)] * n, ["card"] * n)
+
+
+def build_rule_labels(rule_scores: Sequence[dict[str, float]], cards: Sequence[ThemeCard]) -> list[set[str]]:
+    """Step 2: a theme whose rule score reaches the card's threshold."""
+    thresholds = {c.id: c.threshold for c in cards}
+    return [{t for t, s in scores.items() if t in thresholds and s >= thresholds[t]} for scores in rule_scores]
+
+
+def compute_similarity_thresholds(example_sims, counter_sims, floor: float = SIMILARITY_FLOOR) -> float:
+    """Closer than every counter example of the card (by a margin), and never below ``floor``."""
+    highest_counter = max(counter_sims, default=0.0)
+    return max(floor, highest_counter + SIMILARITY_MARGIN)
+
+
+def build_similarity_labels(pool_vecs, card_vecs: dict, counter_vecs: dict, cards: Sequence[ThemeCard]) -> list[set[str]]:
+    """Step 3: max cosine similarity to a card's examples above that card's threshold.
+
+    Vectors are L2-normalised numpy arrays; ``card_vecs[id]`` stacks the description and examples.
+    """
+    import numpy as np
+
+    labels = [set() for _ in range(len(pool_vecs))]
+    for card in cards:
+        protos = card_vecs.get(card.id)
+        if protos is None or not len(protos):
+            continue
+        counters = counter_vecs.get(card.id)
+        counter_sims = (counters @ protos.T).max(axis=1).tolist() if counters is not None and len(counters) else []
+        threshold = compute_similarity_thresholds([], counter_sims)
+        sims = (pool_vecs @ protos.T).max(axis=1)
+        for i in np.nonzero(sims >= threshold)[0]:
+            labels[i].add(card.id)
+    return labels
+
+
+def merge_weak_set(cards_set: WeakSet, pool: list[str], pool_labels: list[set[str]], source: str) -> WeakSet:
+    return WeakSet(cards_set.texts + pool, cards_set.labels + pool_labels,
+                   cards_set.weights + [1.0] * len(pool), cards_set.sources + [source] * len(pool))
+
+
+def train_theme_head(model, features, weak: WeakSet, theme_ids: list[str], seed: int = 13, epochs: int = 200) -> dict:
+    """Fit ``model.theme_head`` (linear, BCE, positive class up-weighted) on held-in rows; set
+    per-theme thresholds on held-out rows. ``features`` are the model's pooled vectors."""
+    import torch
+
+    torch.manual_seed(seed)
+    model.set_themes(theme_ids)
+    y = torch.tensor([[1.0 if t in labs else 0.0 for t in theme_ids] for labs in weak.labels])
+    w = torch.tensor(weak.weights).unsqueeze(1)
+    held = torch.tensor([is_held_out(t) for t in weak.texts])
+    x = torch.as_tensor(features, dtype=torch.float32)
+    pos = y[~held].sum(0)
+    pos_weight = ((len(y[~held]) - pos) / pos.clamp(min=1)).clamp(max=20.0)
+    head = model.theme_head
+    opt = torch.optim.AdamW(head.parameters(), lr=1e-2, weight_decay=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+    for _ in range(epochs):
+        opt.zero_grad()
+        loss = (loss_fn(head(x[~held]), y[~held]) * w[~held]).mean()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        probs = torch.sigmoid(head(x[held])).numpy()
+    thresholds = {t: compute_shrunk_threshold(probs[:, j].tolist(), y[held][:, j].tolist()) for j, t in enumerate(theme_ids)}
+    model.heads.theme_thresholds = thresholds
+    return {"n_train": int((~held).sum()), "n_held_out": int(held.sum()), "positives": dict(zip(theme_ids, pos.int().tolist())), "thresholds": thresholds}
+
+
+def compute_shrunk_threshold(probs: list[float], gold: list[float], prior: float = 0.5, strength: int = 10) -> float:
+    """The best-F1 threshold pulled towards ``prior`` when the held-out positives are few
+    (weight n / (n + strength)): a threshold fitted on three positives is mostly noise."""
+    n = int(sum(gold))
+    best = compute_best_threshold(probs, gold, prior)
+    return round((n * best + strength * prior) / (n + strength), 3)
+
+
+def compute_best_threshold(probs: list[float], gold: list[float], default: float = 0.5) -> float:
+    """The middle of the grid thresholds (0.05..0.95) that reach the best F1 (a plateau's middle
+    generalises better than its edge); ``default`` without positives."""
+    if not any(gold):
+        return default
+    grid = [k / 20 for k in range(1, 20)]
+    f1s = []
+    for t in grid:
+        tp = sum(1 for p, g in zip(probs, gold) if p >= t and g)
+        fp = sum(1 for p, g in zip(probs, gold) if p >= t and not g)
+        fn = sum(1 for p, g in zip(probs, gold) if p < t and g)
+        f1s.append(2 * tp / max(2 * tp + fp + fn, 1))
+    best = [t for t, f in zip(grid, f1s) if f >= max(f1s) - 1e-9]
+    return best[len(best) // 2]
+
+
+# ---------------------------------------------------------------- I/O shell: pool, run, save
+
+FINAL_VARIANT = "cards+rules"  # measured best on the dev set; similarity labels cost precision
+TOPIC_THEMES = {1: "monetary_policy", 11: "capital_markets"}  # Twitter topic: Fed | Central Banks, IPO
+POOL_TOPIC_KEEP = {1, 3, 6, 11, 12, 13, 14, 15}  # topics near the themes are kept whole
+POOL_TOPIC_CAP = 500  # at most this many tweets per kept topic
+POOL_RANDOM_TWEETS = 1500
+POOL_RANDOM_TITLES = 1000
+_URL_RE = re.compile(r"https?://\S+")
+
+
+def load_unlabelled_pool(data_dir: Path, sample_dir: Path, seed: int = 13) -> tuple[list[str], list[str], dict[int, str]]:
+    """(texts, source per text, index -> topic theme) from MIT data and the bundled sample corpus."""
+    import csv
+    import random
+
+    from nlp.classify.datasets import load_sentfin
+
+    rng = random.Random(seed)
+    texts, sources, topic = [], [], {}
+    with (data_dir / "twitter_financial_news_topic" / "topic_train.csv").open(encoding="utf-8") as fh:
+        rows = [(_URL_RE.sub("", r["text"]).strip(), int(r["label"])) for r in csv.DictReader(fh)]
+    others = [r for r in rows if r[1] not in POOL_TOPIC_KEEP]
+    keep = rng.sample(others, min(POOL_RANDOM_TWEETS, len(others)))
+    for label in sorted(POOL_TOPIC_KEEP):
+        in_topic = [r for r in rows if r[1] == label]
+        keep += rng.sample(in_topic, min(POOL_TOPIC_CAP, len(in_topic)))
+    for text, label in keep:
+        if label in TOPIC_THEMES:
+            topic[len(texts)] = TOPIC_THEMES[label]
+        texts.append(text)
+        sources.append("twitter_topic")
+    titles = [ex.text for ex, _ in load_sentfin(data_dir, "train")]
+    texts += rng.sample(titles, min(POOL_RANDOM_TITLES, len(titles)))
+    sources += ["sentfin"] * (len(texts) - len(sources))
+    held_prefixes = load_eval_prefixes(sample_dir.parent / "eval")
+    for paragraph in iter_sample_paragraphs(sample_dir):
+        if paragraph[:PREFIX_CHARS] not in held_prefixes:  # decontaminate: no dev/test text in training
+            texts.append(paragraph)
+            sources.append("sample")
+    return texts, sources, topic
+
+
+PREFIX_CHARS = 60
+
+
+def load_eval_prefixes(eval_dir: Path) -> set[str]:
+    """First characters of every evaluation text and title, to keep them out of training."""
+    import json
+
+    prefixes = set()
+    for path in sorted(eval_dir.glob("*.jsonl")) if eval_dir.is_dir() else []:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                prefixes |= {str(row.get(k) or "")[:PREFIX_CHARS] for k in ("text", "title")} - {""}
+    return prefixes
+
+
+def iter_sample_paragraphs(sample_dir: Path):
+    """Titles and paragraphs of the bundled sample feeds (RSS/Atom XML; HTML bodies split on <p>)."""
+    import html
+    import xml.etree.ElementTree as ET
+
+    for path in sorted(sample_dir.glob("*.xml")) if sample_dir.is_dir() else []:
+        try:
+            root = ET.parse(path).getroot()
+        except ET.ParseError:
+            log.warning("skipping unreadable sample file %s", path)
+            continue
+        for el in root.iter():
+            if el.tag.rsplit("}", 1)[-1].lower() in {"title", "description", "content", "summary"}:
+                yield from parse_html_paragraphs("".join(el.itertext()), html.unescape)
+
+
+def parse_html_paragraphs(markup: str, unescape=lambda s: s, min_chars: int = 30) -> list[str]:
+    """Plain-text paragraphs of an HTML fragment (split on </p> and <br>), short ones dropped."""
+    parts = re.split(r"(?i)</p>|<br\s*/?>", markup)
+    texts = [" ".join(unescape(re.sub(r"<[^>]+>", " ", p)).split()) for p in parts]
+    return [t for t in texts if len(t) >= min_chars]
+
+
+def build_rule_scorer(cards: Sequence[ThemeCard], themes_dir: Path | None = None):
+    """The tagging pipeline's theme rules when available, else the cards' phrases."""
+    try:
+        from nlp.tagging.pipeline import build_pipeline
+    except ImportError:
+        log.info("tagging pipeline not available: rule labels from card phrases")
+        return build_phrase_scorer(cards)
+    nlp = build_pipeline(themes_dir=themes_dir)
+
+    def score(texts: list[str]) -> list[dict[str, float]]:
+        return [dict(getattr(doc._, "theme_scores", None) or {}) for doc in nlp.pipe(texts, batch_size=256)]
+
+    return score
+
+
+def build_weak_sets(cards, pool, rule_scores, sim_labels, topic) -> dict[str, WeakSet]:
+    """The cumulative training sets of the ablation: cards, +rules, +similarity, +topic labels."""
+    card_set = build_card_examples(cards)
+    rules = build_rule_labels(rule_scores, cards)
+    with_sim = [r | s for r, s in zip(rules, sim_labels)]
+    with_topic = [labs | ({topic[i]} if i in topic and topic[i] in {c.id for c in cards} else set()) for i, labs in enumerate(with_sim)]
+    return {
+        "cards": card_set,
+        "cards+rules": merge_weak_set(card_set, pool, rules, "rules"),
+        "cards+rules+similarity": merge_weak_set(card_set, pool, with_sim, "similarity"),
+        "cards+rules+similarity+topic": merge_weak_set(card_set, pool, with_topic, "topic"),
+    }
+
+
+def compute_similarity_labels(cards, pool: list[str], threads: int) -> list[set[str]]:
+    """Embed pool and card sentences with the untouched backbone; label by nearest examples."""
+    import numpy as np
+
+    from nlp.classify.model import HeadConfig, build_multitask_model
+    from nlp.classify.pipeline import ClassifierPipeline
+    from nlp.classify.registry import load_backbone
+
+    encoder, tokenizer, _ = load_backbone(None)
+    embedder = ClassifierPipeline(build_multitask_model(encoder, HeadConfig()), tokenizer, device="cpu", threads=threads, batch_size=64)
+
+    def unit(texts):
+        vecs = embedder.embed(texts) if texts else np.zeros((0, 384), dtype="float32")
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True).clip(min=1e-9) if len(vecs) else vecs
+
+    card_vecs = {c.id: unit([c.description] + c.examples) for c in cards}
+    counter_vecs = {c.id: unit(c.counter_examples) for c in cards}
+    return build_similarity_labels(unit(pool), card_vecs, counter_vecs, cards)
+
+
+@dataclass
+class ThemeTraining:
+    """Everything the theme head is trained from: cards, weak sets per ablation step, LF counts."""
+
+    cards: list[ThemeCard]
+    weak_sets: dict[str, WeakSet]
+    label_counts: dict[str, dict[str, int]]
+
+
+def build_theme_training(themes_dir: Path | None = None, data_dir: Path | None = None, seed: int = 13, threads: int = 2,
+                         cache: Path | None = None) -> ThemeTraining:
+    """Load cards and the unlabelled pool, then weak-label the pool (rules, similarity, topics).
+    ``cache``: a pickle reused when present (the weak labels take minutes on 2 CPU cores)."""
+    import pickle
+
+    from nlp.settings import CORPORA_DIR, shared_data_dir
+
+    if cache and cache.is_file():
+        return pickle.loads(cache.read_bytes())
+
+    cards = load_theme_cards(themes_dir or CORPORA_DIR / "themes")
+    pool, _sources, topic = load_unlabelled_pool(data_dir or shared_data_dir(), CORPORA_DIR / "sample", seed)
+    log.info("%d cards, %d unlabelled texts", len(cards), len(pool))
+    rule_scores = build_rule_scorer(cards, themes_dir)(pool)
+    sim_labels = compute_similarity_labels(cards, pool, threads)
+    counts = {
+        "card_examples": compute_label_counts(build_card_examples(cards).labels),
+        "rules": compute_label_counts(build_rule_labels(rule_scores, cards)),
+        "similarity": compute_label_counts(sim_labels),
+        "topic": compute_label_counts([{t} for t in topic.values()]),
+    }
+    training = ThemeTraining(cards, build_weak_sets(cards, pool, rule_scores, sim_labels, topic), counts)
+    if cache:
+        cache.write_bytes(pickle.dumps(training))
+    return training
+
+
+def compute_theme_features(model, tokenizer, texts: list[str], threads: int):
+    """The model's own pooled vectors (the theme head's input) for ``texts``."""
+    from nlp.classify.pipeline import ClassifierPipeline
+
+    return ClassifierPipeline(model, tokenizer, device="cpu", threads=threads, batch_size=64).embed(texts)
+
+
+def run_theme_stage(init_dir: Path, out_dir: Path, themes_dir: Path | None = None, data_dir: Path | None = None,
+                    seed: int = 13, threads: int = 2, variant: str = FINAL_VARIANT, cache: Path | None = None) -> dict:
+    """Weak-label, train the theme head on the frozen model at ``init_dir``, save to ``out_dir``."""
+    from nlp.classify.model import load_model_dir, save_model_dir
+    from nlp.classify.registry import load_tokenizer
+    from nlp.classify.train import save_model_card
+
+    training = build_theme_training(themes_dir, data_dir, seed, threads, cache)
+    weak = training.weak_sets[variant]
+    model = load_model_dir(init_dir)
+    tokenizer = load_tokenizer(str(init_dir))
+    stats = train_theme_head(model, compute_theme_features(model, tokenizer, weak.texts, threads), weak, [c.id for c in training.cards], seed=seed)
+    stats["weak_label_counts"] = training.label_counts
+    model.heads.extra["theme_training"] = {**stats, "variant": variant, "seed": seed}
+    save_model_dir(model, tokenizer, out_dir)
+    save_model_card(out_dir)
+    return stats
+
+
+def compute_label_counts(labels: Sequence[set[str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for labs in labels:
+        for theme in labs:
+            counts[theme] = counts.get(theme, 0) + 1
+    return dict(sorted(counts.items()))

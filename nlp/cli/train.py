@@ -1,0 +1,91 @@
+"""`narrative train sentiment|themes` and `narrative evaluate`: thin shells over nlp.classify."""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from nlp.cli.app import command
+from nlp.errors import NarrativeError
+
+
+class Task(str, Enum):
+    sentiment = "sentiment"
+    themes = "themes"
+
+
+@command("train")
+def train(
+    task: Task = typer.Argument(..., help="sentiment: fine-tune encoder + sentiment heads; themes: weak-label and fit the theme head."),
+    data: Optional[Path] = typer.Option(None, "--data", help="sentiment: a CSV/JSONL with text,label, or the shared data folder (default ../shared/data)."),
+    model: Optional[str] = typer.Option(None, "--model", help="sentiment: backbone name or path (default: bundled all-MiniLM-L6-v2). themes: model directory to start from."),
+    themes_dir: Optional[Path] = typer.Option(None, "--themes-dir", help="themes: folder of theme cards (default corpora/themes)."),
+    epochs: float = typer.Option(2.0, "--epochs", help="sentiment: passes over the data (fractions allowed)."),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    learning_rate: float = typer.Option(6e-5, "--lr"),
+    max_length: int = typer.Option(64, "--max-length", help="training truncation in tokens."),
+    seed: int = typer.Option(13, "--seed"),
+    threads: int = typer.Option(2, "--threads", help="CPU threads for torch."),
+    device: str = typer.Option("auto", "--device", help="auto, cuda, mps or cpu."),
+    online: bool = typer.Option(False, "--online", help="allow downloading a backbone from a model hub."),
+    out: Optional[Path] = typer.Option(None, "--out", help="output model directory (sentiment default models/narrative-custom; themes default: update --model in place)."),
+) -> None:
+    """Train the classifier and write a model directory with MODEL_CARD.md."""
+    from nlp.classify.pipeline import resolve_device
+    from nlp.settings import MODELS_DIR
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    dev = resolve_device(device)
+    if task is Task.sentiment:
+        from nlp.classify.train import TrainSettings, train_sentiment_model
+
+        settings = TrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, max_length=max_length, seed=seed, threads=threads)
+        target = out or MODELS_DIR / "narrative-custom"
+        stats = train_sentiment_model(model, data, target, settings, device=dev, local_files_only=not online)
+    else:
+        from nlp.classify.themes_weak import run_theme_stage
+
+        init = Path(model) if model else MODELS_DIR / "narrative-minilm"
+        if not (init / "config.json").is_file():
+            raise NarrativeError(f"--model must be a trained model directory for themes: {init}")
+        target = out or init
+        stats = run_theme_stage(init, target, themes_dir=themes_dir, data_dir=data, seed=seed, threads=threads)
+    typer.echo(f"wrote {target} ({', '.join(f'{k}={v}' for k, v in stats.items() if not isinstance(v, dict))})")
+
+
+@command("evaluate")
+def evaluate(
+    model: Optional[str] = typer.Option(None, "--model", help="registered name or model directory (default narrative-minilm)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="shared data folder (default ../shared/data)."),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="theme dev set JSONL (default corpora/eval/dev.jsonl)."),
+    device: str = typer.Option("auto", "--device"),
+    quantize: Optional[str] = typer.Option(None, "--quantize", help="int8 (CPU) or none."),
+    threads: int = typer.Option(2, "--threads"),
+) -> None:
+    """Accuracy/macro-F1 on FPB, Twitter and SEntFiN; theme P/R/F1 on the dev set; VADER beside."""
+    from nlp.classify.evaluate import evaluate_sentiment, format_table, load_vader
+    from nlp.classify.registry import load_classifier
+    from nlp.settings import CORPORA_DIR, shared_data_dir
+
+    data_dir = data or shared_data_dir()
+    if not (data_dir / "financial_phrasebank").is_dir():
+        raise NarrativeError(f"no evaluation data under {data_dir} (pass --data)")
+    classifier = load_classifier(model, device=device, quantize=quantize, threads=threads)
+    rows = evaluate_sentiment(classifier, data_dir, load_vader())
+    dev_path = dev or CORPORA_DIR / "eval" / "dev.jsonl"
+    if dev_path.is_file():
+        rows += _evaluate_dev(classifier, dev_path)
+    typer.echo(format_table(rows, ("set", "system", "n", "accuracy", "macro_f1", "precision", "recall", "micro_f1")))
+
+
+def _evaluate_dev(classifier, dev_path: Path) -> list[dict]:
+    from nlp.classify.annotate import annotate_docs
+    from nlp.classify.evaluate import build_dev_docs, evaluate_dev, load_dev_set, load_vader
+
+    rows = load_dev_set(dev_path)
+    docs, rules = build_dev_docs([r["full_text"] for r in rows])
+    return evaluate_dev(rows, annotate_docs(docs, classifier), rules, classifier.thresholds, classifier.theme_labels, load_vader())

@@ -1,0 +1,126 @@
+"""The pipeline version, and the tagger an extraction run calls.
+
+The version is built from digests of the files that decide the labels (tagging pipeline config,
+theme cards, gazetteer, classifier weights) plus the package version, read without importing
+spaCy or torch: deciding that nothing is pending costs a few file hashes, not a model load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+from nlp.errors import NarrativeError
+from nlp.settings import CORPORA_DIR, MODELS_DIR, REPO_ROOT
+
+NO_MODEL = "none"
+# Bump when extraction itself (relevance, novelty, row building) changes what it writes.
+EXTRACTION_SCHEMA = "x1"
+
+
+@dataclass
+class Tagger:
+    """Tags a list of ``{"id", "text"}`` into tagging records (plus extraction-only keys)."""
+
+    tag: Callable[[list[dict]], list[dict]]
+    model_name: str | None
+    model_digest: str | None
+    device: str = "cpu"
+    notes: list[str] = field(default_factory=list)
+
+
+def compute_files_digest(paths: Iterable[Path], root: Path = REPO_ROOT) -> str:
+    """sha256 over (relative path, bytes) of each file, in path order; 'none' without files."""
+    digest, seen = hashlib.sha256(), False
+    for path in sorted(p for p in paths if p.is_file()):
+        seen = True
+        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode() + b"\0")
+        digest.update(_file_sha256(path, path.stat().st_mtime_ns, path.stat().st_size).encode())
+    return digest.hexdigest() if seen else NO_MODEL
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: Path, mtime_ns: int, size: int) -> str:
+    """Cached per (path, mtime, size): a long-lived process hashes the weights once."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _tagging_files() -> list[Path]:
+    return [CORPORA_DIR / "pipeline.cfg"]
+
+
+def load_pipeline_fingerprint(model_digest: str | None, quantize: str | None = None) -> dict[str, str]:
+    """The digests that make up the pipeline version (stored in the run's config)."""
+    from nlp import __version__
+
+    fingerprint = {
+        "package": __version__,
+        "extraction": EXTRACTION_SCHEMA,
+        "tagging": compute_files_digest(_tagging_files()),
+        "themes": compute_files_digest((CORPORA_DIR / "themes").glob("*.yaml")),
+        "gazetteer": compute_files_digest((CORPORA_DIR / "tickers").glob("*")),
+        "model": model_digest or NO_MODEL,
+    }
+    if quantize not in (None, NO_MODEL) and fingerprint["model"] != NO_MODEL:
+        fingerprint["quantize"] = quantize  # int8 weights give (slightly) different labels
+    return fingerprint
+
+
+def build_pipeline_version(fingerprint: dict[str, str]) -> str:
+    """A short readable version: what changed shows in the part that changed."""
+    verbatim = ("package", "extraction", "quantize")
+    short = {k: v if k in verbatim or v == NO_MODEL else v[:10] for k, v in fingerprint.items()}
+    parts = ("package", "extraction", "tagging", "themes", "gazetteer", "model", "quantize")
+    return "+".join(f"{k}:{short[k]}" for k in parts if k in short)
+
+
+def _model_dir(model: str | None) -> Path | None:
+    from nlp.classify.registry import DEFAULT_MODEL
+
+    if model is None or model == DEFAULT_MODEL:
+        return MODELS_DIR / DEFAULT_MODEL
+    path = Path(model).expanduser()
+    return path if path.is_dir() else None
+
+
+def resolve_model(model: str | None, use_model: bool) -> tuple[str | None, str | None]:
+    """(model name, digest) without loading it: digest 'none' for rules only, None when only the
+    loaded model can tell (a plug-in or hub name)."""
+    if not use_model:
+        return None, NO_MODEL
+    path = _model_dir(model)
+    if path is not None and (path / "model.safetensors").is_file():
+        return str(model or path.name), compute_files_digest([path / "config.json", path / "model.safetensors"], path)
+    if model is None:
+        return None, NO_MODEL  # no trained default: rules only (load_tagger says so)
+    if path is not None:
+        raise NarrativeError(f"no trained classifier in {path} (expected model.safetensors)")
+    return model, None
+
+
+def load_tagger(model: str | None, device: str, use_model: bool, batch_size: int = 256, quantize: str | None = None) -> Tagger:
+    """The spaCy pipeline plus (unless rules only) the classifier, loaded once per run;
+    ``quantize="int8"``: int8 dynamic quantisation of the classifier (CPU only)."""
+    from nlp.extract.tagging import build_tag_function
+
+    name, digest = resolve_model(model, use_model)
+    notes: list[str] = []
+    classifier = None
+    if use_model and digest == NO_MODEL:
+        notes.append("no trained classifier found (models/): rules only, no sentiment")
+    elif use_model:
+        from nlp.classify.registry import load_classifier
+
+        options = {"quantize": quantize} if quantize else {}
+        classifier = load_classifier(model, device=device, **options)
+        digest = digest or getattr(classifier, "digest", None) or f"name:{model}"
+    device_used = str(getattr(classifier, "device", "cpu")) if classifier else "cpu"
+    return Tagger(build_tag_function(classifier, batch_size), name if classifier else None,
+                  digest if classifier else NO_MODEL, device_used, notes)

@@ -1,0 +1,104 @@
+"""Texts/s of the batched classifier against (a) a raw batched forward of the same model on the
+same texts and (b) a naive ``transformers.pipeline("text-classification")`` called one text at a
+time. Runs on CUDA when present (``--device``), else CPU with ``--threads``.
+
+    python scripts/bench_classify.py [--n 512] [--threads 2] [--device auto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nlp.classify.model import load_model_dir  # noqa: E402
+from nlp.classify.pipeline import ClassifierPipeline, resolve_device  # noqa: E402
+from nlp.classify.registry import load_tokenizer  # noqa: E402
+from nlp.settings import CORPORA_DIR, MODELS_DIR, shared_data_dir  # noqa: E402
+
+
+def load_bench_texts(n: int) -> list[str]:
+    """News-paragraph-sized texts: the dev set's paragraphs, else Twitter valid texts in threes."""
+    dev = CORPORA_DIR / "eval" / "dev.jsonl"
+    if dev.is_file():
+        texts = [json.loads(line)["text"] for line in dev.read_text().splitlines() if line.strip()]
+    else:
+        with (shared_data_dir() / "twitter_financial_news_sentiment" / "sent_valid.csv").open() as fh:
+            tweets = [r["text"] for r in csv.DictReader(fh)]
+        texts = [" ".join(tweets[i : i + 3]) for i in range(0, len(tweets) - 2, 3)]
+    return (texts * (n // max(len(texts), 1) + 1))[:n]
+
+
+def timed(fn, texts, repeat: int = 1) -> float:
+    fn(texts[:8])  # warm-up
+    started = time.perf_counter()
+    for _ in range(repeat):
+        fn(texts)
+    return len(texts) * repeat / (time.perf_counter() - started)
+
+
+def raw_forward(model, tokenizer, device: str, batch_size: int, max_length: int):
+    """The same model, batches in input order padded to their longest text, no post-processing."""
+    import torch
+
+    def run(texts):
+        with torch.inference_mode():
+            for i in range(0, len(texts), batch_size):
+                enc = tokenizer(texts[i : i + batch_size], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+                model(enc["input_ids"].to(device), enc["attention_mask"].to(device))["sentiment_logits"].cpu()
+
+    return run
+
+
+def naive_pipeline(model, tokenizer, device: str, tmp: Path):
+    """Export the encoder as a standard sequence-classification model dir, then one text per call."""
+    from transformers import AutoModelForSequenceClassification, pipeline
+
+    config = model.encoder.config
+    config.num_labels = len(model.heads.id2label)
+    hf = AutoModelForSequenceClassification.from_config(config)
+    getattr(hf, hf.base_model_prefix).load_state_dict(model.encoder.state_dict(), strict=False)
+    hf.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    pipe = pipeline("text-classification", model=str(tmp), device=device)
+    return lambda texts: [pipe(t, truncation=True, max_length=model.heads.max_length) for t in texts]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(MODELS_DIR / "narrative-minilm"))
+    parser.add_argument("--n", type=int, default=512)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    path = Path(args.model)
+    tokenizer = load_tokenizer(str(path))
+    texts = load_bench_texts(args.n)
+    lengths = [len(ids) for ids in tokenizer(texts, truncation=True, max_length=128)["input_ids"]]
+    print(f"{len(texts)} texts, mean {sum(lengths) / len(lengths):.0f} tokens, device {device}, threads {args.threads}")
+    model = load_model_dir(path).float().to(device)
+    results = {"pipeline (sorted batches)": timed(ClassifierPipeline(model, tokenizer, device=device, batch_size=args.batch_size), texts)}
+    results["raw batched forward"] = timed(raw_forward(model, tokenizer, device, args.batch_size, model.heads.max_length), texts)
+    if device == "cpu":
+        int8 = ClassifierPipeline(load_model_dir(path), tokenizer, device="cpu", batch_size=args.batch_size, quantize="int8")
+        results["pipeline int8 (sorted batches)"] = timed(int8, texts)
+    with tempfile.TemporaryDirectory() as tmp:
+        results["naive transformers.pipeline, 1 at a time"] = timed(naive_pipeline(model, tokenizer, device, Path(tmp)), texts)
+    base_raw, base_naive = results["raw batched forward"], results["naive transformers.pipeline, 1 at a time"]
+    for name, rate in results.items():
+        print(f"{name:<44} {rate:8.1f} texts/s   x{rate / base_raw:5.2f} vs raw   x{rate / base_naive:5.2f} vs naive")
+
+
+if __name__ == "__main__":
+    main()

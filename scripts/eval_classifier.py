@@ -1,0 +1,119 @@
+"""Evaluate the classifier: sentiment sets, SEntFiN entities and dev-set themes, beside
+rules-only and a lexicon baseline (VADER), in one table.
+
+    python scripts/eval_classifier.py [--model models/narrative-minilm] [--quantize int8] [--json out.json]
+
+FPB (CC BY-NC-SA) is read here for evaluation only; nothing in training reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nlp.classify.evaluate import build_dev_docs, evaluate_dev, evaluate_sentiment, format_table, load_dev_set, load_vader  # noqa: E402
+from nlp.classify.registry import load_classifier  # noqa: E402
+from nlp.settings import CORPORA_DIR, shared_data_dir  # noqa: E402
+
+COLUMNS = ("set", "system", "n", "accuracy", "macro_f1", "precision", "recall", "micro_f1")
+
+
+def evaluate_dev_file(classifier, dev_path: Path, vader) -> list[dict]:
+    from nlp.classify.annotate import annotate_docs
+
+    rows = load_dev_set(dev_path)
+    docs, rules = build_dev_docs([r["full_text"] for r in rows])
+    annotations = annotate_docs(docs, classifier)
+    return evaluate_dev(rows, annotations, rules, classifier.thresholds, classifier.theme_labels, vader)
+
+
+def evaluate_theme_ablation(model_dir: Path, dev_path: Path, threads: int, cache: Path | None = None) -> list[dict]:
+    """Retrain the theme head on each cumulative weak set (cards, +rules, +similarity, +topic)
+    and score each on the dev set, model alone and fused with the rules: what each step adds."""
+    import copy
+
+    import numpy as np
+
+    from nlp.classify.annotate import CHARS_PER_TOKEN, build_units
+    from nlp.classify.combine import combine_theme_scores
+    from nlp.classify.evaluate import compute_multilabel_metrics
+    from nlp.classify.model import load_model_dir
+    from nlp.classify.registry import load_tokenizer
+    from nlp.classify.themes_weak import build_theme_training, compute_theme_features, train_theme_head
+
+    base, tokenizer = load_model_dir(model_dir), load_tokenizer(str(model_dir))
+    training = build_theme_training(threads=threads, cache=cache)
+    theme_ids = [c.id for c in training.cards]
+    rows = load_dev_set(dev_path)
+    docs, rules = build_dev_docs([r["full_text"] for r in rows])
+    units = [u for i, d in enumerate(docs) for u in build_units(i, d.text, [(s.start_char, s.end_char) for s in d.sents], [], base.heads.max_length * CHARS_PER_TOKEN)]
+    unit_x = compute_theme_features(base, tokenizer, [docs[u.doc_index].text[u.start : u.end] for u in units], threads)
+    gold = [set(r.get("themes") or []) for r in rows]
+    out = []
+    largest = max(training.weak_sets.values(), key=lambda w: len(w.texts))
+    features = compute_theme_features(base, tokenizer, largest.texts, threads)  # every set is a prefix of it
+    for variant, weak in training.weak_sets.items():
+        model = copy.deepcopy(base)
+        stats = train_theme_head(model, features[: len(weak.texts)], weak, theme_ids)
+        import torch
+
+        with torch.no_grad():
+            p = torch.sigmoid(model.theme_head(torch.as_tensor(unit_x))).numpy()[:, : len(theme_ids)]
+        doc_p = np.zeros((len(rows), len(theme_ids)))
+        for u, probs in zip(units, p):
+            doc_p[u.doc_index] = np.maximum(doc_p[u.doc_index], probs)
+        probs = [dict(zip(theme_ids, d.tolist())) for d in doc_p]
+        alone = [{t for t, v in d.items() if v >= stats["thresholds"][t]} for d in probs]
+        out.append({"set": f"ablation {variant}", "system": "model", **compute_multilabel_metrics(gold, alone, theme_ids)})
+        if rules is not None:
+            fused = [set(combine_theme_scores(s, d, stats["thresholds"])[0]) for (_, s), d in zip(rules, probs)]
+            out.append({"set": f"ablation {variant}", "system": "rules+model", **compute_multilabel_metrics(gold, fused, theme_ids)})
+    print("weak label counts:", json.dumps(training.label_counts))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="registered name or model directory (default narrative-minilm)")
+    parser.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
+    parser.add_argument("--dev", default=str(CORPORA_DIR / "eval" / "dev.jsonl"))
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--quantize", default=None, choices=[None, "int8"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-sentiment", action="store_true")
+    parser.add_argument("--theme-ablation", action="store_true", help="retrain the theme head per weak-supervision step and score each")
+    parser.add_argument("--cache", default=None, help="weak-label pickle written by the themes stage (reused by --theme-ablation)")
+    parser.add_argument("--json", default=None, help="also write the rows as JSON here")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    classifier = load_classifier(args.model, device=args.device, quantize=args.quantize, threads=args.threads)
+    vader = load_vader()
+    if vader is None:
+        print("vaderSentiment not installed: no lexicon baseline", file=sys.stderr)
+    rows = [] if args.skip_sentiment else evaluate_sentiment(classifier, Path(args.data) if args.data else shared_data_dir(), vader)
+    if Path(args.dev).is_file():
+        rows += evaluate_dev_file(classifier, Path(args.dev), vader)
+    else:
+        print(f"no dev set at {args.dev}: themes not evaluated", file=sys.stderr)
+    if args.theme_ablation:
+        from nlp.classify.registry import DEFAULT_MODEL
+        from nlp.settings import MODELS_DIR
+
+        rows += evaluate_theme_ablation(Path(args.model or MODELS_DIR / DEFAULT_MODEL), Path(args.dev), args.threads,
+                                        Path(args.cache) if args.cache else None)
+    print(format_table(rows, COLUMNS))
+    for row in rows:
+        if "per_theme_f1" in row:
+            print(f"{row['system']:>12} per-theme F1: " + ", ".join(f"{k} {v:.2f}" for k, v in row["per_theme_f1"].items()))
+    print(f"device {classifier.device}, quantize {args.quantize}, {time.perf_counter() - started:.0f}s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
