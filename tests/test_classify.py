@@ -169,7 +169,10 @@ def test_ticker_sentiment_falls_back_to_document():
     document = {"label": "neutral", "score": 0.0}
     mentions = {"ACME": [{"negative": 0.6, "neutral": 0.2, "positive": 0.2}, {"negative": 0.2, "neutral": 0.2, "positive": 0.6}]}
     out = compute_ticker_sentiment(mentions, ["ZZZ", "ACME"], document)
-    assert out["ZZZ"] == document and out["ACME"]["score"] == pytest.approx(0.0)
+    assert out["ZZZ"] == document and out["ACME"] == {"label": "neutral", "score": pytest.approx(0.0)}
+    weak = compute_document_sentiment([{"negative": 0.05, "neutral": 0.8, "positive": 0.15}], [10])
+    assert weak["label"] == "neutral"  # inside the neutral band even though positive > negative
+    assert compute_document_sentiment([{"negative": 0.0, "neutral": 0.6, "positive": 0.4}], [10])["label"] == "positive"
 
 
 def test_theme_probs_take_the_strongest_sentence():
@@ -178,10 +181,12 @@ def test_theme_probs_take_the_strongest_sentence():
 
 def test_combine_rules_and_model():
     thresholds = {"reshoring": 0.4, "ai_capex": 0.5}
-    themes, scores = combine_theme_scores({"reshoring": 1.0}, {"reshoring": 0.02, "ai_capex": 0.97}, thresholds)
-    assert themes == ["ai_capex"]  # a lone rule hit the model rejects is dropped; a confident model keeps
-    themes, _ = combine_theme_scores({"reshoring": 1.0}, {"reshoring": 0.3}, thresholds)
+    themes, scores = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.02, "ai_capex": 0.97}, thresholds)
+    assert themes == []  # the model vetoes a one-cue rule hit; alone it cannot add a theme
+    themes, _ = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.3}, thresholds)
     assert themes == ["reshoring"]  # rule plus some model support
+    themes, _ = combine_theme_scores({"ai_capex": 0.63}, {"ai_capex": 0.97}, thresholds, rule_weight=0.4)
+    assert themes == ["ai_capex"]
     themes, scores = combine_theme_scores({"new_card": 0.7}, {}, thresholds)
     assert themes == ["new_card"] and scores["new_card"] == 0.7  # unknown to the model: rules decide
     assert compute_calibrated_prob(0.4, 0.4) == pytest.approx(0.5)

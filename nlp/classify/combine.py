@@ -6,17 +6,20 @@ Each theme gets two pieces of evidence in [0, 1]:
   p = t maps to 0.5 (piecewise linear: p < t -> 0.5 p / t; p >= t -> 0.5 + 0.5 (p - t) / (1 - t)).
 
 fused = RULE_WEIGHT * r + (1 - RULE_WEIGHT) * m, and the theme is kept when fused >= 0.5.
-With RULE_WEIGHT = 0.4: the model alone must be confident (m >= 0.83); a rule hit alone is not
-enough when the model finds nothing (m < 1/6, e.g. "rotation" in a sports story), while a rule
-hit plus some model support is kept. A theme the model does not know (a new card before
-``narrative train themes``) is decided by its rule score alone.
+With RULE_WEIGHT = 0.6 the model acts as a veto on rule hits: one strong cue (r = 0.63) is kept
+unless the model is clearly against it (m < 0.3), and the model alone cannot add a theme.
+Measured on corpora/eval/dev.jsonl (micro-F1; weight chosen on that set, so optimistic):
+rules alone 0.938; fused 0.873 at weight 0.4, 0.922 at 0.5, 0.926 at 0.6, 0.927 at 0.7.
+The model does not yet beat the rules there; the veto form keeps the loss small.
+A theme the model does not know (a new card before ``narrative train themes``) is decided by
+its rule score alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-RULE_WEIGHT = 0.4
+RULE_WEIGHT = 0.6
 DEFAULT_THRESHOLD = 0.5
 DECISION = 0.5
 
