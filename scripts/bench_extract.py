@@ -340,7 +340,8 @@ def bench_model(bases: list[dict], args, work: Path) -> None:
     e2e_wall, e2e_cpu = result["seconds"], result["cpu_seconds"]
     n = result["n"]
     print(f"extract end-to-end (model, {result['device']}): {n / e2e_wall:.2f} articles/s wall ({n / e2e_cpu:.2f} per CPU-second) "
-          f"over {n} articles, {len(units) / n:.1f} sentence units each; load {result['load_seconds']:.1f} s not counted")
+          f"over {n} articles, {len(units) / n:.1f} sentence units each; load {result['load_seconds']:.1f} s not counted; "
+          f"peak RSS {result['maxrss_mb']:.0f} MB")
     print(f"raw batched forward on the same {len(units):,} units: {n / raw_wall:.2f} articles/s wall ({n / raw_cpu:.2f} per CPU-second)"
           f" -> ratio {raw_wall / e2e_wall:.2f}x wall, {raw_cpu / e2e_cpu:.2f}x CPU time")
     if args.naive_n:

@@ -119,7 +119,8 @@ def m003_human_labels(db: Database) -> None:
 
 @migrations()
 def m004_extraction_stories(db: Database) -> None:
-    # The text's hash at extraction time: an article whose text changed is extracted again.
+    # The article's content stamp (content hash and text source, see nlp/store/extraction.py) at
+    # extraction time: an article whose text changed is extracted again.
     db["article_extractions"].add_column("content_hash", str)
     # Why a run ended badly, and which process ran it (a 'running' run whose process is gone
     # was killed: the next run marks it 'interrupted').
