@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from nlp.classify.aggregate import (
     compute_document_sentiment,
+    compute_mean_probs,
     compute_document_theme_probs,
     compute_ticker_sentiment,
 )
@@ -87,7 +88,9 @@ def annotate_docs(docs, classifier) -> list[dict]:
 
 def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str]) -> dict:
     """Aggregate one doc's unit results (pure)."""
-    document = compute_document_sentiment([r["probs"] for _, r in unit_results], [u.end - u.start for u, _ in unit_results])
+    sentence_probs = [r["probs"] for _, r in unit_results]
+    lengths = [max(u.end - u.start, 1) for u, _ in unit_results]
+    document = compute_document_sentiment(sentence_probs, lengths)
     per_symbol: dict[str, list] = defaultdict(list)
     for unit, result in unit_results:
         for (symbol, _, _), span in zip(unit.mentions, result["spans"]):
@@ -96,4 +99,6 @@ def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[st
         "sentiment": document,
         "ticker_sentiment": compute_ticker_sentiment(per_symbol, tickers, document),
         "theme_probs": compute_document_theme_probs([r["theme_probs"] for _, r in unit_results]),
+        # Kept beside, not inside, "sentiment" so the tag format stays {"label", "score"}.
+        "sentiment_probs": compute_mean_probs(sentence_probs, lengths),
     }

@@ -32,8 +32,8 @@ def build_tag_function(classifier=None, batch_size: int = 256) -> Callable[[list
             record["_sentence_starts"] = [sent.start_char for sent in doc.sents] or [0]
             record["_rule_scores"] = dict(doc._.theme_scores or {})
             record["_model_probs"] = dict(model.get("theme_probs") or {}) if model else {}
-            if model and model["sentiment"].get("probs"):
-                record["_probs"] = model["sentiment"]["probs"]
+            if model and model.get("sentiment_probs"):
+                record["_probs"] = model["sentiment_probs"]
             out.append(record)
         return out
 
