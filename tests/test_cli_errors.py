@@ -121,17 +121,9 @@ def bad_value(param) -> tuple[str, str] | None:
 
 CASES = build_cases()
 # Known failures in files owned elsewhere, pinned as strict xfails (the fix turns them red; drop the entry).
-KNOWN_BUGS = {
-    "train: data: missing file": "nlp/cli/train.py / nlp/classify/themes_weak.py: `train themes --data MISSING` "
-                                 "ends in a FileNotFoundError traceback; check --data up front",
-}
+KNOWN_BUGS: dict[str, str] = {}
 # Known bugs that also start minutes of work before failing: not run (they would stall the suite).
-SLOW_KNOWN_BUGS = {
-    "evaluate: dev: missing file": "nlp/cli/train.py evaluate: a missing --dev is skipped silently after the "
-                                   "full sentiment evaluation (minutes); check it before loading anything",
-    "train: out: output folder missing": "nlp/cli/train.py train: --out's folder is only found missing after "
-                                         "training (minutes); check it before training",
-}
+SLOW_KNOWN_BUGS: dict[str, str] = {}
 # A guard, not a measurement: a bad argument must be refused before any real work begins.
 WORK_GUARD_S = 90
 

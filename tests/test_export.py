@@ -186,3 +186,15 @@ def test_cli_export_and_import(tmp_path, monkeypatch):
     assert bad.exit_code == 2 and "unknown theme" in bad.output
     missing = runner.invoke(app, ["--db", str(tmp_path / "none.db"), "export"])
     assert missing.exit_code == 2 and "no database" in missing.output
+
+
+def test_train_reads_only_human_sentiment_from_an_export(seeded, tmp_path):
+    from nlp.classify.train import load_labelled_file
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"id": "a3", "sentiment": "negative"}\n')
+    import_labels(seeded, labels)
+    out = tmp_path / "export.jsonl"
+    export(seeded, out, "jsonl")
+    examples = load_labelled_file(out)
+    assert [(e.label, e.text.split("\n")[0]) for e in examples] == [("negative", "Fed holds rates")]

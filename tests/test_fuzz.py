@@ -243,9 +243,6 @@ def test_random_unicode_through_tagging(text, title):
 # --- known bugs in other areas (strict xfail: the fix makes these fail until the marker goes) ---
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError,
-                   reason="nlp/tagging: a lone surrogate (valid JSON '\\ud800') crashes spaCy's tokenizer; "
-                          "replace U+D800..U+DFFF with U+FFFD in parse_record (same length, offsets kept)")
 def test_lone_surrogate_through_tagging():
     from nlp.tagging.pipeline import build_pipeline
     from nlp.tagging.tag import parse_jsonl_line, tag_record

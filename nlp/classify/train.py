@@ -158,21 +158,44 @@ def _optimizer(model, settings: TrainSettings, total_steps: int):
 
 
 def load_labelled_file(path: Path) -> list[Example]:
-    """A user's sentiment data: CSV or JSONL with ``text`` and ``label`` (negative/neutral/positive)."""
+    """A user's sentiment data: CSV or JSONL with ``text`` and ``label`` (negative/neutral/positive),
+    or a ``narrative export --format jsonl`` file, whose human-corrected sentiment labels are used."""
     import csv
     import json
 
     from nlp.errors import NarrativeError
 
+    if not path.is_file():
+        raise NarrativeError(f"no such data file: {path}")
     if path.suffix == ".jsonl":
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = []
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                rows.append(json.loads(line)) if line.strip() else None
+            except json.JSONDecodeError as exc:
+                raise NarrativeError(f"{path}: line {n} is not valid JSON ({exc.msg})") from exc
     else:
         with path.open(encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
+    return build_labelled_examples(rows, path.name)
+
+
+def build_labelled_examples(rows: list[dict], source: str) -> list[Example]:
+    """Rows -> examples. Export records (they carry ``label_source``) give only their human sentiment
+    labels, so a corrected export closes the loop: import-labels, export, train."""
+    from nlp.errors import NarrativeError
+
+    if rows and isinstance(rows[0], dict) and "label_source" in rows[0]:
+        rows = [
+            {"text": r.get("text"), "label": (r.get("sentiment") or {}).get("label")}
+            for r in rows if (r.get("label_source") or {}).get("sentiment") == "human"
+        ]
+        if not rows:
+            raise NarrativeError(f"{source}: no human sentiment labels in this export (run `narrative import-labels`)")
     bad = [i for i, r in enumerate(rows, 1) if r.get("label") not in {"negative", "neutral", "positive"} or not r.get("text")]
     if bad:
-        raise NarrativeError(f"{path}: row {bad[0]} needs text and a label negative/neutral/positive")
-    return [Example(r["text"], r["label"], [], path.name) for r in rows]
+        raise NarrativeError(f"{source}: row {bad[0]} needs text and a label negative/neutral/positive")
+    return [Example(r["text"], r["label"], [], source) for r in rows]
 
 
 def train_sentiment_model(backbone: str | None, data: Path | None, out_dir: Path, settings: TrainSettings,

@@ -38,6 +38,11 @@ def train(
     from nlp.classify.pipeline import resolve_device
     from nlp.settings import MODELS_DIR
 
+    # Check every path before minutes of training start.
+    if data is not None and not data.exists():
+        raise NarrativeError(f"no such data file or folder: {data}")
+    if out is not None and not out.resolve().parent.is_dir():
+        raise NarrativeError(f"cannot write {out}: folder {out.parent} does not exist")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dev = resolve_device(device)
     if task is Task.sentiment:
@@ -71,13 +76,15 @@ def evaluate(
     from nlp.classify.registry import load_classifier
     from nlp.settings import CORPORA_DIR, shared_data_dir
 
+    if dev is not None and not dev.is_file():
+        raise NarrativeError(f"no such dev set: {dev}")
     data_dir = data or shared_data_dir()
     if not (data_dir / "financial_phrasebank").is_dir():
         raise NarrativeError(f"no evaluation data under {data_dir} (pass --data)")
     classifier = load_classifier(model, device=device, quantize=quantize, threads=threads)
     rows = evaluate_sentiment(classifier, data_dir, load_vader())
     dev_path = dev or CORPORA_DIR / "eval" / "dev.jsonl"
-    if dev_path.is_file():
+    if dev_path.is_file():  # the bundled dev set; a --dev given was checked above
         rows += _evaluate_dev(classifier, dev_path)
     typer.echo(format_table(rows, ("set", "system", "n", "accuracy", "macro_f1", "precision", "recall", "micro_f1")))
 

@@ -19,6 +19,7 @@ Without a classifier, themes and scores are the rule scores and card thresholds;
 from __future__ import annotations
 
 import json
+import re
 import sys
 from itertools import islice
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping
 from nlp.errors import NarrativeError
 
 TITLE_SEPARATOR = "\n\n"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 DEFAULT_BATCH_SIZE = 64
 SCORE_DIGITS = 4
 OPTIONAL_TEXT_FIELDS = ("title", "published")
@@ -48,6 +50,10 @@ def parse_record(obj: Any, where: str = "record") -> dict:
     for name in OPTIONAL_TEXT_FIELDS:
         if obj.get(name) is not None and not isinstance(obj[name], str):
             raise NarrativeError(f"{where} (id {rid!r}): field '{name}' must be a string or null")
+    for name in ("text", "title"):
+        if isinstance(obj.get(name), str):
+            # Lone surrogates are valid JSON but not text; U+FFFD keeps the length, so offsets hold.
+            obj[name] = _LONE_SURROGATE.sub("\ufffd", obj[name])
     return obj
 
 
