@@ -79,3 +79,18 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         db.conn.rollback()
         raise
     db.conn.execute("COMMIT")
+
+
+def load_distinct_values(db: sqlite_utils.Database, table: str, column: str) -> list:
+    """Distinct values of an indexed leading column by index seeks (a skip scan), not a full scan.
+
+    `table` and `column` are the store's own constants, never user input.
+    """
+    rows = db.execute(
+        f"""WITH RECURSIVE v(x) AS (
+            SELECT MIN({column}) FROM {table}
+            UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.x) FROM v
+            WHERE v.x IS NOT NULL)
+        SELECT x FROM v WHERE x IS NOT NULL"""
+    ).fetchall()
+    return [row[0] for row in rows]

@@ -19,7 +19,7 @@ from nlp.index.contributions import (
     CELL_FIELDS, ArticleState, build_article_state, compute_cell_deltas, format_state, parse_state,
 )
 from nlp.index.theme_index import INPUT_COLUMNS
-from nlp.store.db import write_transaction
+from nlp.store.db import load_distinct_values, write_transaction
 
 CHUNK = 2_000
 UNDATED_FLAG = "missing"  # nlp.scrape.dates.FLAG_MISSING
@@ -176,15 +176,8 @@ def _frame(db: sqlite_utils.Database, sql: str, params: dict | list | None = Non
 
 
 def load_known_themes(db: sqlite_utils.Database) -> list[str]:
-    """Themes with aggregates, by index seeks (a skip scan), not a scan of the whole table."""
-    rows = db.execute(
-        """WITH RECURSIVE t(theme) AS (
-            SELECT MIN(theme) FROM theme_aggregates
-            UNION ALL SELECT (SELECT MIN(theme) FROM theme_aggregates WHERE theme > t.theme) FROM t
-            WHERE t.theme IS NOT NULL)
-        SELECT theme FROM t WHERE theme IS NOT NULL"""
-    ).fetchall()
-    return [row[0] for row in rows]
+    """Themes with aggregates, by index seeks."""
+    return load_distinct_values(db, "theme_aggregates", "theme")
 
 
 def load_ticker_theme_counts(

@@ -9,7 +9,7 @@ from typing import Sequence
 import pandas as pd
 import sqlite_utils
 
-from nlp.store.db import write_transaction
+from nlp.store.db import load_distinct_values, write_transaction
 
 
 def save_prices(db: sqlite_utils.Database, prices: pd.DataFrame, source: str = "file") -> int:
@@ -53,11 +53,4 @@ def load_prices(
 
 def load_price_symbols(db: sqlite_utils.Database) -> list[str]:
     """Symbols with prices, by index seeks."""
-    rows = db.execute(
-        """WITH RECURSIVE s(symbol) AS (
-            SELECT MIN(symbol) FROM prices
-            UNION ALL SELECT (SELECT MIN(symbol) FROM prices WHERE symbol > s.symbol) FROM s
-            WHERE s.symbol IS NOT NULL)
-        SELECT symbol FROM s WHERE symbol IS NOT NULL"""
-    ).fetchall()
-    return [row[0] for row in rows]
+    return load_distinct_values(db, "prices", "symbol")
