@@ -138,17 +138,28 @@ def write_hf(records: Iterable[dict], path: Path) -> int:
 
 
 def _write_parquet_by_split(records: Iterable[dict], folder: Path) -> dict[str, Path]:
+    """One Parquet file per split, written in row groups of BATCH_ROWS (memory stays bounded)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema, writers, files = _arrow_schema(), {}, {}
+    schema, writers, files, pending = _arrow_schema(), {}, {}, {}
+
+    def flush(name: str) -> None:
+        writers[name].write_table(pa.Table.from_pylist(pending[name], schema=schema))
+        pending[name] = []
+
     try:
         for record in records:
             name = record.get("split") or "train"
             if name not in writers:
                 files[name] = folder / f"{name}.parquet"
-                writers[name] = pq.ParquetWriter(str(files[name]), schema)
-            writers[name].write_table(pa.Table.from_pylist([build_table_row(record)], schema=schema))
+                writers[name], pending[name] = pq.ParquetWriter(str(files[name]), schema), []
+            pending[name].append(build_table_row(record))
+            if len(pending[name]) >= BATCH_ROWS:
+                flush(name)
+        for name in writers:
+            if pending[name]:
+                flush(name)
     finally:
         for writer in writers.values():
             writer.close()
