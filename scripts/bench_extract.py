@@ -308,6 +308,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_extract_") as tmp:
         work = Path(tmp)
         describe_corpus(bases, args.n)
+        if args.engine == "ray":
+            bench_ray(bases, args, work)
+            return
         if args.model_n and args.part in ("all", "model"):
             bench_model(bases, args, work)
         if args.part in ("all", "rules"):
@@ -392,6 +395,29 @@ def bench_rerun_with_model(bases: list[dict], args, work: Path) -> None:
           f"`narrative extract` command {time_cli_rerun(db_path, True, model, args.quantize)}")
 
 
+def bench_ray(bases: list[dict], args, work: Path) -> None:
+    """Rules only, end to end (run start to end, pipeline loads included): the local engine in
+    this process, then the Ray engine with ``--workers`` actors on a local Ray."""
+    import ray
+
+    from nlp.extract.ray_engine import extract_with_ray
+    from nlp.extract.runner import extract
+
+    for name in ("local", "ray"):
+        prepare_db(work / f"{name}.db", bases, args.n)
+    began = time.perf_counter()
+    local = extract(str(work / "local.db"), use_model=False, batch_size=args.batch_size)
+    local_s = time.perf_counter() - began
+    ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+    began = time.perf_counter()
+    remote = extract_with_ray(str(work / "ray.db"), use_model=False, batch_size=args.batch_size, workers=args.workers)
+    ray_s = time.perf_counter() - began
+    ray.shutdown()
+    print(f"rules only, {args.n:,} articles, batch {args.batch_size}: local engine {local.n_articles / local_s:.1f} articles/s "
+          f"({local_s:.1f} s); ray engine, {args.workers} local workers {remote.n_articles / ray_s:.1f} articles/s ({ray_s:.1f} s, "
+          f"Ray start excluded); ray/local time {ray_s / local_s:.2f}x")
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20000, help="articles for the rules-only run and the rerun")
@@ -404,6 +430,8 @@ def parse_args():
     parser.add_argument("--quantize", default=None, help="int8: quantised classifier for extract and the raw forward (the naive loop stays fp32)")
     parser.add_argument("--repeat", type=int, default=3, help="passes of each model timing; the fastest is reported")
     parser.add_argument("--part", choices=("all", "model", "rules", "rerun"), default="all", help="which measurements to run")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local", help="ray: only the Ray engine against the local one (rules only)")
+    parser.add_argument("--workers", type=int, default=2, help="Ray actors for --engine ray")
     parser.add_argument("--no-model", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child-rerun", default=None, help=argparse.SUPPRESS)

@@ -23,6 +23,10 @@ def extract_command(
     reprocess: bool = typer.Option(False, "--reprocess", help="Extract every selected article again, even if up to date."),
     no_model: bool = typer.Option(False, "--no-model", help="Rules only: tickers and rule themes, no classifier."),
     quantize: Optional[str] = typer.Option(None, "--quantize", metavar="int8", help="int8 classifier weights on CPU: about twice as fast, labels may differ slightly."),
+    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (tagging on a Ray actor pool; pip install 'narrative[ray]')."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster: auto or ray://HOST:PORT (default: a local Ray)."),
+    workers: int = typer.Option(2, "--workers", metavar="N", help="Ray actors tagging in parallel."),
+    gpus_per_worker: float = typer.Option(0, "--gpus-per-worker", metavar="N", help="GPUs per Ray actor (0: CPU actors)."),
 ) -> None:
     """Extract tickers, themes, sentiment, relevance and stories from the stored articles (incremental)."""
     from nlp.extract.runner import extract, parse_since
@@ -31,10 +35,21 @@ def extract_command(
     _check_device(device)
     if quantize not in (None, "int8", "none"):
         raise NarrativeError(f"unknown --quantize {quantize!r}: use int8 or none")
+    if engine not in ("local", "ray"):
+        raise NarrativeError(f"unknown --engine {engine!r}: use local or ray")
+    if engine == "ray":
+        from nlp.extract.ray_engine import extract_with_ray, load_ray
+
+        load_ray()  # a missing extra fails before the database is touched
     db = open_cli_db(must_exist=True)
     with _progress_bar() as progress:
-        summary = extract(db, since=since, limit=limit, device=device, batch_size=batch_size, model=model,
-                          reprocess=reprocess, use_model=not no_model, progress=progress, quantize=quantize)
+        if engine == "ray":
+            summary = extract_with_ray(db, address=address, workers=workers, gpus_per_worker=gpus_per_worker,
+                                       batch_size=batch_size, model=model, use_model=not no_model, since=since,
+                                       limit=limit, reprocess=reprocess, progress=progress, quantize=quantize)
+        else:
+            summary = extract(db, since=since, limit=limit, device=device, batch_size=batch_size, model=model,
+                              reprocess=reprocess, use_model=not no_model, progress=progress, quantize=quantize)
     for note in summary.notes:
         typer.echo(note, err=True)
     typer.echo(format_summary(summary))

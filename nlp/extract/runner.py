@@ -110,23 +110,55 @@ def extract(
     runs the classifier with int8 weights on CPU (faster; part of the pipeline version).
     ``tagger`` replaces the spaCy pipeline + classifier (tests, benchmarks)."""
     db = _database(db)
+    plan = prepare_run(db, since, limit, batch_size, model, reprocess, use_model, quantize, tagger,
+                       load=lambda: load_tagger(model, device, use_model, batch_size, quantize))
+    summary, tagger = plan.summary, plan.tagger
+
+    def work() -> None:
+        nonlocal tagger
+        tagger = tagger or _load_timed(summary, model, device, use_model, batch_size, quantize)
+        _use_tagger(db, summary, tagger)
+        _run_batches(db, tagger, summary, plan.since_utc, limit, batch_size, reprocess, progress)
+
+    return run_and_record(db, summary, work)
+
+
+@dataclass
+class RunPlan:
+    """A run recorded as 'running': its summary, the selection and (when loaded early) the tagger."""
+
+    summary: RunSummary
+    since_utc: str | None
+    tagger: Optional[Tagger] = None
+
+
+def prepare_run(db: Database, since, limit, batch_size, model, reprocess, use_model, quantize,
+                tagger: Optional[Tagger] = None, load: Optional[Callable[[], Tagger]] = None,
+                extra_config: Optional[dict] = None) -> RunPlan:
+    """Check the options, settle the pipeline version and record the run (shared by both engines).
+    ``load`` builds the tagger when only a loaded model knows its digest (a plug-in)."""
     since_utc = parse_since(since)
     _check_sizes(batch_size, limit)
     store.mark_dead_runs_interrupted(db, _process_alive)
     model_name, model_digest = (tagger.model_name, tagger.model_digest) if tagger else resolve_model(model, use_model)
     if model_digest is None and use_model and tagger is None:
-        tagger = load_tagger(model, device, use_model, batch_size, quantize)  # a plug-in: only the loaded model knows its digest
+        if load is None:
+            raise NarrativeError(f"model {model!r} must be a model directory for this engine")
+        tagger = load()  # a plug-in: only the loaded model knows its digest
         model_digest = tagger.model_digest
     fingerprint = load_pipeline_fingerprint(model_digest, quantize if use_model else None)
     config = {"fingerprint": fingerprint, "since": since_utc, "limit": limit, "batch_size": batch_size,
               "reprocess": reprocess, "use_model": use_model, "quantize": quantize,
-              "novelty": novelty.NoveltyConfig().describe()}
+              "novelty": novelty.NoveltyConfig().describe(), **(extra_config or {})}
     summary = _start_run(db, build_pipeline_version(fingerprint), model_name, model_digest, config, tagger)
+    return RunPlan(summary, since_utc, tagger)
+
+
+def run_and_record(db: Database, summary: RunSummary, work: Callable[[], None]) -> RunSummary:
+    """Run ``work`` when something is pending and record how the run ended (shared by both engines)."""
     try:
         if summary.n_pending:
-            tagger = tagger or _load_timed(summary, model, device, use_model, batch_size, quantize)
-            _use_tagger(db, summary, tagger)
-            _run_batches(db, tagger, summary, since_utc, limit, batch_size, reprocess, progress)
+            work()
         summary.status = "completed"
     except KeyboardInterrupt:
         summary.status = "interrupted"
@@ -217,10 +249,21 @@ def _run_batches(db, tagger: Tagger, summary: RunSummary, since_utc, limit, batc
 
 def process_batch(db: Database, tagger: Tagger, page: list[dict], run_id: int, version: str) -> dict[str, int]:
     """Tag one page of articles (no lock held), then write all its rows in one transaction."""
-    from nlp.tagging.tag import build_tag_text  # the text `narrative tag` sees: offsets agree
-
-    texts = [build_tag_text({"title": a["title"], "text": a["body"]}) for a in page]
+    texts = build_page_texts(page)
     records = tagger.tag([{"id": a["id"], "text": t} for a, t in zip(page, texts)])
+    return save_batch(db, page, texts, records, run_id, version)
+
+
+def build_page_texts(page: list[dict]) -> list[str]:
+    """The texts the tagger sees, as `narrative tag` builds them: offsets agree."""
+    from nlp.tagging.tag import build_tag_text
+
+    return [build_tag_text({"title": a["title"], "text": a["body"]}) for a in page]
+
+
+def save_batch(db: Database, page: list[dict], texts: list[str], records: list[dict], run_id: int, version: str) -> dict[str, int]:
+    """Stories (sequential, incremental), labels and run counts of one tagged page in one
+    transaction: the single writer both engines use."""
     for article, text, record in zip(page, texts, records):
         record["_sentence_starts"] = build_sentence_starts(record.get("_sentence_starts"), text, article["title"])
     signed = [
