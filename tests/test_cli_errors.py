@@ -144,6 +144,8 @@ def places(tmp_path, monkeypatch):
     """Files the cases refer to; the network refused (a command must fail before it goes out)."""
     from nlp.store import open_db
 
+    # Commands with default outputs (report.html, timeline_THEME.png) must not write into the checkout.
+    monkeypatch.chdir(tmp_path)
     open_db(tmp_path / "empty.db").conn.close()
     (tmp_path / "garbage.db").write_text("this is not a database\n")
     (tmp_path / "feed.xml").write_text('<rss version="2.0"><channel><title>t</title><item><title>x</title>'
