@@ -81,6 +81,14 @@ def open_cli_db(*, must_exist: bool = False):
     return open_db(path)
 
 
+def stderr_terminal():
+    """A rich Console on stderr when it is a terminal, else None: progress bars stay quiet when piped."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return console if console.is_terminal else None
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print one clear line on stderr and exit."""
     typer.echo(f"Error: {message}", err=True)

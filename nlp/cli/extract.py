@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 
 import typer
 
-from nlp.cli.app import command, open_cli_db
+from nlp.cli.app import command, open_cli_db, stderr_terminal
 from nlp.errors import NarrativeError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -74,10 +74,8 @@ def format_summary(summary) -> str:
 @contextmanager
 def _progress_bar() -> Iterator:
     """A rich progress bar with articles/s on a terminal; no output otherwise."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
+    console = stderr_terminal()
+    if console is None:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn

@@ -8,7 +8,7 @@ from typing import Iterator, List, Optional
 
 import typer
 
-from nlp.cli.app import command, open_cli_db
+from nlp.cli.app import command, open_cli_db, stderr_terminal
 from nlp.errors import NarrativeError
 
 
@@ -44,10 +44,8 @@ def scrape_command(
 @contextmanager
 def _progress() -> Iterator:
     """A rich progress bar on a terminal (stderr); nothing otherwise."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
+    console = stderr_terminal()
+    if console is None:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
