@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
+import sys
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,3 +269,14 @@ def test_usage_errors_give_one_error_line_and_exit_2(tmp_path):
         except AssertionError as exc:
             failures.append(f"{case.id}: {str(exc).splitlines()[0]}")
     assert not failures, "\n".join(failures)
+
+
+def test_cli_silences_only_the_anyio_prestart_cancel_warning():
+    code = (
+        "import warnings; from nlp.cli import silence_known_shutdown_warnings as s; s(); "
+        "warnings.warn(\"coroutine 'connect_tcp.<locals>.try_connect' was never awaited\", RuntimeWarning); "
+        "warnings.warn(\"coroutine 'mine' was never awaited\", RuntimeWarning)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=60)
+    assert "try_connect" not in result.stderr
+    assert "coroutine 'mine' was never awaited" in result.stderr

@@ -120,15 +120,26 @@ async def scrape_feeds_async(
                 return await _fetch_and_parse(client, gate, feed_policy, spec, feed_store.get_feed(db, feed_ids[spec.url]))
 
         tasks = [asyncio.ensure_future(fetch_one(spec)) for spec in specs]
-        # Fetched concurrently, stored in the order given: the same input gives the same rows and counts.
-        for done, task in enumerate(tasks, 1):
-            spec, attempts, parsed = await task
-            summary.feeds.append(_ingest(db, feed_ids[spec.url], spec, attempts, parsed))
-            if progress:
-                progress("feeds", done, len(specs), spec.url)
+        try:
+            # Fetched concurrently, stored in the order given: the same input gives the same rows and counts.
+            for done, task in enumerate(tasks, 1):
+                spec, attempts, parsed = await task
+                summary.feeds.append(_ingest(db, feed_ids[spec.url], spec, attempts, parsed))
+                if progress:
+                    progress("feeds", done, len(specs), spec.url)
+        finally:
+            await _cancel_and_wait(tasks)
     if full_text:
         await _add_full_texts(db, summary, concurrency, allow_private, page_policy, progress)
     return summary
+
+
+async def _cancel_and_wait(tasks: list[asyncio.Future]) -> None:
+    """Stop fetches still in flight (a store error ended the run) while the client is still open."""
+    pending = [task for task in tasks if not task.done()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _unique_specs(feeds: Iterable[str | FeedSpec]) -> list[FeedSpec]:
