@@ -16,6 +16,7 @@ Without a trained model in models/, the model figures use the default backbone w
 heads: the same network and the same cost, so the timing holds; the labels do not.
 
     python scripts/bench_extract.py --n 20000 --model-n 300 --naive-n 100
+    python scripts/bench_extract.py --engine ray --parquet --n 2000   # local vs Ray (SQLite, Parquet)
 """
 
 from __future__ import annotations
@@ -397,13 +398,16 @@ def bench_rerun_with_model(bases: list[dict], args, work: Path) -> None:
 
 def bench_ray(bases: list[dict], args, work: Path) -> None:
     """Rules only, end to end (run start to end, pipeline loads included): the local engine in
-    this process, then the Ray engine with ``--workers`` actors on a local Ray."""
+    this process, then the Ray engine with ``--workers`` actors on a local Ray (Ray's start not
+    counted), rows back to the SQLite writer; with ``--parquet`` also the cluster path: article
+    export, tagging into results shards, import-results (each step timed, and the whole)."""
     import ray
 
     from nlp.extract.ray_engine import extract_with_ray
     from nlp.extract.runner import extract
 
-    for name in ("local", "ray"):
+    names = ("local", "ray", "parquet") if args.parquet else ("local", "ray")
+    for name in names:
         prepare_db(work / f"{name}.db", bases, args.n)
     began = time.perf_counter()
     local = extract(str(work / "local.db"), use_model=False, batch_size=args.batch_size)
@@ -412,10 +416,39 @@ def bench_ray(bases: list[dict], args, work: Path) -> None:
     began = time.perf_counter()
     remote = extract_with_ray(str(work / "ray.db"), use_model=False, batch_size=args.batch_size, workers=args.workers)
     ray_s = time.perf_counter() - began
+    steps = bench_parquet_path(ray, args, work) if args.parquet else None
     ray.shutdown()
-    print(f"rules only, {args.n:,} articles, batch {args.batch_size}: local engine {local.n_articles / local_s:.1f} articles/s "
-          f"({local_s:.1f} s); ray engine, {args.workers} local workers {remote.n_articles / ray_s:.1f} articles/s ({ray_s:.1f} s, "
-          f"Ray start excluded); ray/local time {ray_s / local_s:.2f}x")
+    print(f"rules only, {args.n:,} articles, batch {args.batch_size}, {args.workers} local Ray workers (Ray start excluded):")
+    print(f"  local engine: {local.n_articles / local_s:.1f} articles/s ({local_s:.1f} s, {local.n_articles:,} articles)")
+    print(f"  ray, SQLite in/out: {remote.n_articles / ray_s:.1f} articles/s ({ray_s:.1f} s, {remote.n_articles:,} articles); "
+          f"time ray/local {ray_s / local_s:.2f}x")
+    if steps:
+        n, export_s, tag_s, import_s = steps
+        whole = export_s + tag_s + import_s
+        print(f"  ray, Parquet in/out + import-results: {n / whole:.1f} articles/s ({whole:.1f} s, {n:,} articles): export "
+              f"{export_s:.1f} s, tag to shards {tag_s:.1f} s ({n / tag_s:.1f} articles/s), import {import_s:.1f} s "
+              f"({n / import_s:.1f} articles/s); time parquet/local {whole / local_s:.2f}x, tag-to-shards/local {tag_s / local_s:.2f}x")
+
+
+def bench_parquet_path(ray, args, work: Path) -> tuple[int, float, float, float]:
+    """(articles imported, export s, tag-to-shards s, import s); Ray is shut down before the
+    import, as on a database machine that is not part of the cluster."""
+    from nlp.extract.parquet import export_articles
+    from nlp.extract.parquet_import import import_results
+    from nlp.extract.ray_engine import extract_to_shards
+
+    db_path = str(work / "parquet.db")
+    began = time.perf_counter()
+    export_articles(db_path, work / "articles", use_model=False)
+    export_s = time.perf_counter() - began
+    began = time.perf_counter()
+    extract_to_shards(work / "results", parquet_in=work / "articles", use_model=False, batch_size=args.batch_size,
+                      workers=args.workers)
+    tag_s = time.perf_counter() - began
+    ray.shutdown()
+    began = time.perf_counter()
+    imported = import_results(db_path, work / "results")
+    return imported.n_articles, export_s, tag_s, time.perf_counter() - began
 
 
 def parse_args():
@@ -432,6 +465,7 @@ def parse_args():
     parser.add_argument("--part", choices=("all", "model", "rules", "rerun"), default="all", help="which measurements to run")
     parser.add_argument("--engine", choices=("local", "ray"), default="local", help="ray: only the Ray engine against the local one (rules only)")
     parser.add_argument("--workers", type=int, default=2, help="Ray actors for --engine ray")
+    parser.add_argument("--parquet", action="store_true", help="with --engine ray: also the Parquet path (export, shards, import-results)")
     parser.add_argument("--no-model", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child-rerun", default=None, help=argparse.SUPPRESS)

@@ -249,3 +249,69 @@ def save_story_firsts(db: Database, story_ids: Iterable[str]) -> list[str]:
             [story_id, first, story_id],
         )
     return changed
+
+
+# -- id ranges (the Ray engine) and selection by id (the Parquet import) -------------------------
+
+
+def load_db_file(db: Database) -> str | None:
+    """The main database file's path, or None for an in-memory database."""
+    row = db.execute("pragma database_list").fetchone()
+    return row[2] or None
+
+
+def iter_pending_id_pages(
+    db: Database, pipeline_version: str, *, since: str | None = None, reprocess: bool = False,
+    batch_size: int = 256, limit: int | None = None,
+) -> Iterator[list[str]]:
+    """Ids only of the pending articles, in pages of ``batch_size`` by id (plans id ranges
+    without reading any text; keyset pagination as ``iter_pending_articles``)."""
+    after, left = "", limit
+    while left is None or left > 0:
+        clauses, params = _pending_where(pipeline_version, since, reprocess)
+        size = batch_size if left is None else min(batch_size, left)
+        sql = ("select a.id from articles a left join article_extractions e on e.article_id = a.id "
+               f"where {' and '.join(['a.id > ?', *clauses])} order by a.id limit ?")
+        page = [row[0] for row in db.execute(sql, [after, *params, size]).fetchall()]
+        if not page:
+            return
+        yield page
+        after = page[-1]
+        left = None if left is None else left - len(page)
+
+
+def load_pending_range(
+    db: Database, pipeline_version: str, first_id: str, last_id: str, *, since: str | None = None,
+    reprocess: bool = False, limit: int | None = None,
+) -> list[dict]:
+    """One page: the pending articles with ``first_id <= id <= last_id`` in id order (at most
+    ``limit``), as ``iter_pending_articles`` gives them."""
+    clauses, params = _pending_where(pipeline_version, since, reprocess)
+    sql = f"{_PENDING_SELECT} where {' and '.join(['a.id >= ?', 'a.id <= ?', *clauses])} order by a.id limit ?"
+    cursor = db.execute(sql, [first_id, last_id, *params, -1 if limit is None else limit])
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def load_pending_by_id(db: Database, pipeline_version: str, ids: Sequence[str], *, reprocess: bool = False) -> list[dict]:
+    """The pending articles among ``ids`` (rows as ``iter_pending_articles`` gives them), in id order."""
+    out: list[dict] = []
+    for chunk in _chunks(sorted(set(ids))):
+        clauses, params = _pending_where(pipeline_version, None, reprocess)
+        where = " and ".join([f"a.id in ({','.join('?' * len(chunk))})", *clauses])
+        cursor = db.execute(f"{_PENDING_SELECT} where {where} order by a.id", [*chunk, *params])
+        columns = [c[0] for c in cursor.description]
+        out += [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return out
+
+
+def load_pending_stamps(db: Database, pipeline_version: str, ids: Sequence[str], *, reprocess: bool = False) -> dict[str, str]:
+    """id -> content stamp (as the marker stores it) of the pending articles among ``ids``; reads no text."""
+    out: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        clauses, params = _pending_where(pipeline_version, None, reprocess)
+        where = " and ".join([f"a.id in ({','.join('?' * len(chunk))})", *clauses])
+        sql = (f"select a.id, {CONTENT_STAMP} from articles a left join article_extractions e on e.article_id = a.id "
+               f"where {where}")
+        out.update(dict(db.execute(sql, [*chunk, *params]).fetchall()))
+    return out
