@@ -22,6 +22,16 @@ def shared_data_dir() -> Path:
     return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
 
 
+def cache_dir() -> Path:
+    """Where derived files live (exported ONNX models): `$NARRATIVE_CACHE_DIR`, else
+    `$XDG_CACHE_HOME/narrative`, else ~/.cache/narrative. Safe to delete: rebuilt on demand."""
+    override = os.environ.get("NARRATIVE_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base).expanduser() if base else Path.home() / ".cache") / "narrative"
+
+
 def user_agent() -> str:
     from nlp import __version__
 

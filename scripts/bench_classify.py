@@ -1,8 +1,14 @@
 """Texts/s of the batched classifier against (a) a raw batched forward of the same model on the
 same texts and (b) a naive ``transformers.pipeline("text-classification")`` called one text at a
-time. Runs on CUDA when present (``--device``), else CPU with ``--threads``.
+time. Runs on CUDA when present (``--device``), else CPU with ``--threads``, where it also times
+each CPU backend of the pipeline: torch int8 (per-channel dynamic), ONNX Runtime fp32 and int8
+(skipped with a note when onnxruntime is not installed; the first ONNX load exports the model
+into the user cache, timed separately as "load").
 
-    python scripts/bench_classify.py [--n 512] [--threads 2] [--device auto]
+Each configuration is timed ``--rounds`` times, rounds interleaved so that a burst of load on a
+shared machine hits every configuration alike; the median is printed.
+
+    python scripts/bench_classify.py [--n 512] [--threads 2] [--device auto] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -18,8 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp.classify.model import load_model_dir  # noqa: E402
+from nlp.classify.onnx_backend import INSTALL_HINT, onnxruntime_available  # noqa: E402
 from nlp.classify.pipeline import ClassifierPipeline, resolve_device  # noqa: E402
-from nlp.classify.registry import load_tokenizer  # noqa: E402
+from nlp.classify.registry import compute_model_dir_digest, load_tokenizer  # noqa: E402
 from nlp.settings import CORPORA_DIR, MODELS_DIR, shared_data_dir  # noqa: E402
 
 
@@ -35,12 +43,36 @@ def load_bench_texts(n: int) -> list[str]:
     return (texts * (n // max(len(texts), 1) + 1))[:n]
 
 
-def timed(fn, texts, repeat: int = 1) -> float:
-    fn(texts[:8])  # warm-up
+def timed(fn, texts) -> float:
     started = time.perf_counter()
-    for _ in range(repeat):
-        fn(texts)
-    return len(texts) * repeat / (time.perf_counter() - started)
+    fn(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def time_rounds(configs: dict, texts: list[str], rounds: int) -> dict[str, list[float]]:
+    """Texts/s of every configuration, ``rounds`` times, rounds interleaved."""
+    for fn in configs.values():
+        fn(texts[:8])  # warm-up
+    rates: dict[str, list[float]] = {name: [] for name in configs}
+    for _ in range(rounds):
+        for name, fn in configs.items():
+            rates[name].append(timed(fn, texts))
+    return rates
+
+
+def load_cpu_backends(path: Path, tokenizer, batch_size: int) -> tuple[dict, list[str]]:
+    """The pipeline on each CPU backend, and notes (load times, what was skipped)."""
+    backends, notes = {}, []
+    modes = ["int8"] + (["onnx", "onnx-int8"] if onnxruntime_available() else [])
+    if not onnxruntime_available():
+        notes.append(f"onnx rows skipped: {INSTALL_HINT}")
+    digest = compute_model_dir_digest(path)
+    for mode in modes:
+        started = time.perf_counter()
+        backends[f"pipeline {mode}"] = ClassifierPipeline(load_model_dir(path), tokenizer, device="cpu", batch_size=batch_size,
+                                                          quantize=mode, model_digest=digest)
+        notes.append(f"load {mode}: {time.perf_counter() - started:.1f}s (an ONNX export included when not cached)")
+    return backends, notes
 
 
 def raw_forward(model, tokenizer, device: str, batch_size: int, max_length: int):
@@ -77,6 +109,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--rounds", type=int, default=3, help="times each configuration is timed (median printed)")
     args = parser.parse_args()
     import torch
 
@@ -88,16 +121,24 @@ def main() -> None:
     lengths = [len(ids) for ids in tokenizer(texts, truncation=True, max_length=128)["input_ids"]]
     print(f"{len(texts)} texts, mean {sum(lengths) / len(lengths):.0f} tokens, device {device}, threads {args.threads}")
     model = load_model_dir(path).float().to(device)
-    results = {"pipeline (sorted batches)": timed(ClassifierPipeline(model, tokenizer, device=device, batch_size=args.batch_size), texts)}
-    results["raw batched forward"] = timed(raw_forward(model, tokenizer, device, args.batch_size, model.heads.max_length), texts)
+    precision = "fp32" if device == "cpu" else "autocast"
+    configs = {f"pipeline {precision} (sorted batches)": ClassifierPipeline(model, tokenizer, device=device, batch_size=args.batch_size)}
+    notes: list[str] = []
     if device == "cpu":
-        int8 = ClassifierPipeline(load_model_dir(path), tokenizer, device="cpu", batch_size=args.batch_size, quantize="int8")
-        results["pipeline int8 (sorted batches)"] = timed(int8, texts)
+        backends, notes = load_cpu_backends(path, tokenizer, args.batch_size)
+        configs.update(backends)
+    configs["raw batched forward"] = raw_forward(model, tokenizer, device, args.batch_size, model.heads.max_length)
     with tempfile.TemporaryDirectory() as tmp:
-        results["naive transformers.pipeline, 1 at a time"] = timed(naive_pipeline(model, tokenizer, device, Path(tmp)), texts)
-    base_raw, base_naive = results["raw batched forward"], results["naive transformers.pipeline, 1 at a time"]
-    for name, rate in results.items():
-        print(f"{name:<44} {rate:8.1f} texts/s   x{rate / base_raw:5.2f} vs raw   x{rate / base_naive:5.2f} vs naive")
+        configs["naive transformers.pipeline, 1 at a time"] = naive_pipeline(model, tokenizer, device, Path(tmp))
+        rates = time_rounds(configs, texts, args.rounds)
+    for note in notes:
+        print(note)
+    medians = {name: statistics.median(r) for name, r in rates.items()}
+    base_raw, base_naive = medians["raw batched forward"], medians["naive transformers.pipeline, 1 at a time"]
+    print(f"median of {args.rounds} rounds (min-max in brackets)")
+    for name, rate in medians.items():
+        spread = f"[{min(rates[name]):.1f}-{max(rates[name]):.1f}]"
+        print(f"{name:<42} {rate:7.1f} texts/s {spread:>13}   x{rate / base_raw:5.2f} vs raw   x{rate / base_naive:5.2f} vs naive")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp.classify.evaluate import build_dev_docs, evaluate_dev, evaluate_sentiment, format_table, load_dev_set, load_vader  # noqa: E402
+from nlp.classify.pipeline import QUANTIZE_CHOICES  # noqa: E402
 from nlp.classify.registry import load_classifier  # noqa: E402
 from nlp.settings import CORPORA_DIR, shared_data_dir  # noqa: E402
 
@@ -83,7 +84,8 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
     parser.add_argument("--dev", default=str(CORPORA_DIR / "eval" / "dev.jsonl"))
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--quantize", default=None, choices=[None, "int8"])
+    parser.add_argument("--quantize", default=None, choices=[None, *QUANTIZE_CHOICES],
+                        help="classifier backend (default auto: ONNX Runtime int8 on CPU when installed)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-sentiment", action="store_true")
     parser.add_argument("--theme-ablation", action="store_true", help="retrain the theme head per weak-supervision step and score each")
@@ -110,7 +112,7 @@ def main() -> None:
     for row in rows:
         if "per_theme_f1" in row:
             print(f"{row['system']:>12} per-theme F1: " + ", ".join(f"{k} {v:.2f}" for k, v in row["per_theme_f1"].items()))
-    print(f"device {classifier.device}, quantize {args.quantize}, {time.perf_counter() - started:.0f}s")
+    print(f"device {classifier.device}, backend {getattr(classifier, 'quantize', None) or 'torch'}, {time.perf_counter() - started:.0f}s")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 

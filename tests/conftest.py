@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory):
+    """Derived files (ONNX exports of the classifier) go to a folder of this test session, never
+    the user's cache; subprocesses inherit it."""
+    previous = os.environ.get("NARRATIVE_CACHE_DIR")
+    os.environ["NARRATIVE_CACHE_DIR"] = str(tmp_path_factory.mktemp("narrative-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("NARRATIVE_CACHE_DIR", None)
+    else:
+        os.environ["NARRATIVE_CACHE_DIR"] = previous
 
 
 @pytest.fixture

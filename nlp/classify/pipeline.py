@@ -2,18 +2,25 @@
 
 Texts are tokenised once, sorted by length and cut into batches padded only to each batch's
 longest text (dynamic padding), then results are put back in input order. On GPU the forward
-runs under fp16/bf16 autocast; on CPU an optional int8 dynamic quantisation of the Linear layers
-(``quantize="int8"``) trades a little accuracy for speed (see scripts/bench_classify.py).
+runs under fp16/bf16 autocast. On CPU, ``quantize`` picks the backend (scripts/bench_classify.py
+measures each): None/"none" torch fp32; "int8" torch dynamic int8 of the Linear layers (one
+weight scale per output channel); "onnx" ONNX Runtime fp32 and "onnx-int8" ONNX Runtime with
+per-channel int8 weights (nlp/classify/onnx_backend.py, exported once into the user cache);
+"auto" is ONNX Runtime fp32 on CPU when onnxruntime is installed (the same labels as torch fp32,
+faster), else torch; onnx-int8 is faster still but moved the retrained model's Twitter macro-F1 by
+0.6 points and its fused theme F1 by 1 point, so it is opt-in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nlp.classify.onnx_backend import ONNX_MODES, onnxruntime_available
 from nlp.classify.train import build_span_token_mask
 from nlp.errors import NarrativeError
 
 DEVICES = ("cuda", "mps", "cpu")
+QUANTIZE_CHOICES = ("auto", "none", "int8") + ONNX_MODES
 
 
 def select_device(requested: str | None, cuda_available: bool, mps_available: bool) -> str:
@@ -36,6 +43,21 @@ def resolve_device(requested: str | None = "auto") -> str:
     return select_device(requested, torch.cuda.is_available(), bool(mps and mps.is_available()))
 
 
+def resolve_quantize(requested: str | None, device: str, onnx_available: bool) -> str | None:
+    """The CPU backend: None (torch, fp32 on CPU, autocast on GPU), "int8", "onnx" or "onnx-int8".
+    "auto" means ONNX Runtime fp32 on CPU when it is installed and torch otherwise."""
+    choice = "none" if requested is None else str(requested).lower()
+    if choice not in QUANTIZE_CHOICES:
+        raise NarrativeError(f"unknown quantisation {requested!r}: use {', '.join(QUANTIZE_CHOICES)}")
+    if choice == "auto":
+        return "onnx" if device == "cpu" and onnx_available else None
+    if choice == "none":
+        return None
+    if device != "cpu":
+        raise NarrativeError(f"quantize={choice!r} is for CPU; use --device cpu")
+    return choice
+
+
 def build_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     """Indices sorted by length (stable), cut into batches: padding stays short."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
@@ -48,6 +70,16 @@ def build_padded_span_mask(mask: list[int], n_tokens: int, width: int) -> list[i
     if not any(mask):
         mask = [0] + [1] * max(n_tokens - 2, 1) + [0] * (n_tokens > 2)
     return mask + [0] * (width - len(mask))
+
+
+def build_span_batch(span_masks_per_row: list[list[list[int]]], n_tokens: list[int], width: int) -> tuple[list[int], list[list[int]]]:
+    """(row of each span, its token mask padded to ``width``), spans flattened row by row."""
+    span_rows, span_masks = [], []
+    for i, masks in enumerate(span_masks_per_row):
+        for m in masks:
+            span_rows.append(i)
+            span_masks.append(build_padded_span_mask(m, n_tokens[i], width))
+    return span_rows, span_masks
 
 
 def compute_sentiment_score(probs: dict[str, float]) -> float:
@@ -64,8 +96,8 @@ class Encoded:
 class ClassifierPipeline:
     """Sentence-level sentiment, span (ticker) sentiment and theme probabilities."""
 
-    def __init__(self, model, tokenizer, device: str = "auto", batch_size: int = 32,
-                 quantize: str | None = None, threads: int | None = None, max_length: int | None = None):
+    def __init__(self, model, tokenizer, device: str = "auto", batch_size: int = 32, quantize: str | None = None,
+                 threads: int | None = None, max_length: int | None = None, model_digest: str | None = None):
         self.tokenizer = tokenizer
         self.heads = model.heads
         self.labels = model.heads.sentiment_labels
@@ -74,7 +106,9 @@ class ClassifierPipeline:
         self.batch_size = batch_size
         self.max_length = max_length or model.heads.max_length
         self.device = resolve_device(device)
-        self.model = _prepare_model(model, self.device, quantize, threads)
+        self.quantize = resolve_quantize(quantize, self.device, onnxruntime_available())
+        self.digest = model_digest  # sha256 of the weights (when loaded from a directory); keys the ONNX cache
+        self.model = _prepare_model(model, self.device, self.quantize, threads, model_digest)
 
     def __call__(self, texts: list[str], spans: list[list[tuple[int, int]]] | None = None) -> list[dict]:
         encoded = self.preprocess(texts, spans)
@@ -97,28 +131,30 @@ class ClassifierPipeline:
         return rows
 
     def _forward(self, rows: list[Encoded]) -> list[dict]:
-        """One padded batch through the model; returns plain lists of probabilities."""
+        """One padded batch through the model (torch or ONNX Runtime); plain lists of probabilities."""
+        ids, mask = _pad_ids([r.input_ids for r in rows], self.tokenizer.pad_token_id or 0)
+        span_rows, span_masks = build_span_batch([r.span_masks for r in rows], [len(r.input_ids) for r in rows], ids.shape[1])
+        if self.quantize in ONNX_MODES:
+            sent, themes, ent = self.model.predict(ids.numpy(), mask.numpy(), span_rows, span_masks)
+        else:
+            sent, themes, ent = self._forward_torch(ids, mask, span_rows, span_masks)
+        per_row: list[list] = [[] for _ in rows]
+        for row, probs in zip(span_rows, ent):
+            per_row[row].append(probs)
+        return [{"sentiment": s, "themes": t, "spans": p} for s, t, p in zip(sent, themes, per_row)]
+
+    def _forward_torch(self, ids, mask, span_rows: list[int], span_masks: list[list[int]]):
         import torch
 
-        ids, mask = _pad_ids([r.input_ids for r in rows], self.tokenizer.pad_token_id or 0)
-        width = ids.shape[1]
-        span_rows, span_masks = [], []
-        for i, r in enumerate(rows):
-            for m in r.span_masks:
-                span_rows.append(i)
-                span_masks.append(build_padded_span_mask(m, len(r.input_ids), width))
         dev = self.device
         rows_t = torch.tensor(span_rows, dtype=torch.long, device=dev)
-        masks_t = torch.tensor(span_masks, dtype=torch.long, device=dev).reshape(-1, width)
+        masks_t = torch.tensor(span_masks, dtype=torch.long, device=dev).reshape(-1, ids.shape[1])
         with torch.inference_mode(), _autocast(dev):
             out = self.model(ids.to(dev), mask.to(dev), masks_t, rows_t)
             sent = out["sentiment_logits"].float().softmax(-1).cpu().tolist()
             themes = out["theme_logits"].float().sigmoid().cpu().tolist()
             ent = out["entity_logits"].float().softmax(-1).cpu().tolist() if "entity_logits" in out else []
-        per_row: list[list] = [[] for _ in rows]
-        for row, probs in zip(span_rows, ent):
-            per_row[row].append(probs)
-        return [{"sentiment": s, "themes": t, "spans": p} for s, t, p in zip(sent, themes, per_row)]
+        return sent, themes, ent
 
     def embed(self, texts: list[str]):
         """Mean-pooled encoder vectors (numpy, input order), e.g. for similarity or head training."""
@@ -135,6 +171,8 @@ class ClassifierPipeline:
         import torch
 
         ids, mask = _pad_ids([r.input_ids for r in rows], self.tokenizer.pad_token_id or 0)
+        if self.quantize in ONNX_MODES:
+            return self.model.pooled(ids.numpy(), mask.numpy())
         with torch.inference_mode(), _autocast(self.device):
             out = self.model(ids.to(self.device), mask.to(self.device))
             return out["pooled"].float().cpu().numpy()
@@ -165,19 +203,33 @@ def _pad_ids(sequences: list[list[int]], pad_id: int):
     return ids, mask
 
 
-def _prepare_model(model, device: str, quantize: str | None, threads: int | None):
+def _prepare_model(model, device: str, quantize: str | None, threads: int | None, digest: str | None):
+    """The torch module (fp32, or int8-quantised) or, for the ONNX modes, an ``OnnxModel``."""
     import torch
 
     if threads:
         torch.set_num_threads(threads)
     model.eval()
     if quantize == "int8":
-        if device != "cpu":
-            raise NarrativeError("int8 quantisation is for CPU; use --device cpu")
-        return torch.ao.quantization.quantize_dynamic(model.float(), {torch.nn.Linear}, dtype=torch.qint8)
-    if quantize not in (None, "none"):
-        raise NarrativeError(f"unknown quantisation {quantize!r}: use int8 or none")
+        return _quantize_torch_int8(model.float())
+    if quantize in ONNX_MODES:
+        from nlp.classify.onnx_backend import load_onnx_model
+
+        return load_onnx_model(model.float(), quantize, threads or torch.get_num_threads(), digest)
     return model.float().to(device)
+
+
+def _quantize_torch_int8(model):
+    """Dynamic int8 Linear layers with one weight scale per output channel: on the default model
+    it keeps more FPB labels than one scale per matrix (see the model card)."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # notes on torch.ao.quantization's move to torchao, on every call
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
 
 
 def _autocast(device: str):

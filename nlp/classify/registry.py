@@ -6,7 +6,10 @@ The bundled default ("narrative-minilm") registers through the same door a plug-
     register_model("my-model", lambda device: load_classifier_dir(Path("..."), device))
 
 ``load_classifier(name_or_path)`` accepts a registered name, a model directory written by
-``narrative train``, or (for a backbone) any Hugging Face name or local path.
+``narrative train``, or (for a backbone) any Hugging Face name or local path. Its ``quantize``
+option defaults to "auto": ONNX Runtime fp32 on CPU when onnxruntime is installed (torch fp32's
+labels, faster), torch otherwise and on GPU; "none" forces torch, "onnx-int8" trades a little
+accuracy for more speed (see the model card).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from nlp.errors import NarrativeError
 from nlp.settings import MODELS_DIR
 
 DEFAULT_MODEL = "narrative-minilm"
+DEFAULT_QUANTIZE = "auto"  # see nlp.classify.pipeline.resolve_quantize
 BACKBONE_SHA256_PREFIX = "53aa5117"
 BACKBONE_SHA256_SUFFIX = "28d9db"
 
@@ -60,7 +64,24 @@ def load_classifier_dir(path: Path, device: str = "auto", **options):
     if not (path / "model.safetensors").is_file():
         raise NarrativeError(f"no trained classifier at {path}: run `narrative train sentiment`")
     tokenizer = load_tokenizer(str(path), local_files_only=True)
+    options.setdefault("model_digest", compute_model_dir_digest(path))
+    options["quantize"] = options.get("quantize") or DEFAULT_QUANTIZE
     return ClassifierPipeline(load_model_dir(path), tokenizer, device=device, **options)
+
+
+def compute_model_dir_digest(path: Path) -> str:
+    """sha256 over the sha256 of config.json and model.safetensors: names a model's exported files."""
+    parts = [compute_sha256(path / name) for name in ("config.json", "model.safetensors")]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def resolve_classifier_backend(device: str = "auto", quantize: str | None = None) -> str | None:
+    """The backend ``load_classifier`` will run (None: torch; "int8", "onnx", "onnx-int8"), known
+    without loading the model, e.g. for a pipeline fingerprint: labels differ slightly by backend."""
+    from nlp.classify.onnx_backend import onnxruntime_available
+    from nlp.classify.pipeline import resolve_device, resolve_quantize
+
+    return resolve_quantize(quantize or DEFAULT_QUANTIZE, resolve_device(device), onnxruntime_available())
 
 
 def default_backbone_path() -> Path:

@@ -23,7 +23,7 @@ def extract_command(
     model: Optional[str] = typer.Option(None, "--model", help="Classifier: a registered name or a model directory (default: the bundled model)."),
     reprocess: bool = typer.Option(False, "--reprocess", help="Extract every selected article again, even if up to date."),
     no_model: bool = typer.Option(False, "--no-model", help="Rules only: tickers and rule themes, no classifier."),
-    quantize: Optional[str] = typer.Option(None, "--quantize", metavar="int8", help="int8 classifier weights on CPU: about twice as fast, labels may differ slightly."),
+    quantize: Optional[str] = typer.Option(None, "--quantize", metavar="MODE", help="Classifier backend on CPU: auto (default: ONNX Runtime fp32 when installed, else torch), none (torch fp32), int8 (torch), onnx, onnx-int8."),
     engine: str = typer.Option("local", "--engine", help="local (this process) or ray (tagging on a Ray actor pool; pip install 'narrative[ray]')."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster: auto or ray://HOST:PORT (default: a local Ray)."),
     workers: int = typer.Option(2, "--workers", metavar="N", help="Ray actors tagging in parallel."),
@@ -64,8 +64,10 @@ def extract_command(
 
 
 def _check_quantize(quantize: Optional[str]) -> None:
-    if quantize not in (None, "int8", "none"):
-        raise NarrativeError(f"unknown --quantize {quantize!r}: use int8 or none")
+    from nlp.classify.pipeline import QUANTIZE_CHOICES
+
+    if quantize is not None and quantize not in QUANTIZE_CHOICES:
+        raise NarrativeError(f"unknown --quantize {quantize!r}: use {', '.join(QUANTIZE_CHOICES)}")
 
 
 def _check_parquet_options(engine: str, parquet_in: Optional[Path], parquet_out: Optional[Path]) -> None:
@@ -106,7 +108,7 @@ def export_articles_command(
     reprocess: bool = typer.Option(False, "--reprocess", help="Every selected article, even if up to date."),
     model: Optional[str] = typer.Option(None, "--model", help="The classifier `extract` will use (decides what is pending)."),
     no_model: bool = typer.Option(False, "--no-model", help="Pending for a rules-only extraction."),
-    quantize: Optional[str] = typer.Option(None, "--quantize", metavar="int8", help="Pending for an int8 extraction."),
+    quantize: Optional[str] = typer.Option(None, "--quantize", metavar="MODE", help="Pending for an extraction with this classifier backend (see extract)."),
     rows_per_file: int = typer.Option(65_536, "--rows-per-file", metavar="N", help="Articles per Parquet file."),
 ) -> None:
     """Write the articles pending extraction as Parquet files, for `extract --engine ray --parquet-in` on a

@@ -68,7 +68,7 @@ def evaluate(
     data: Optional[Path] = typer.Option(None, "--data", help="shared data folder (default ../shared/data)."),
     dev: Optional[Path] = typer.Option(None, "--dev", help="theme dev set JSONL (default corpora/eval/dev.jsonl)."),
     device: str = typer.Option("auto", "--device"),
-    quantize: Optional[str] = typer.Option(None, "--quantize", help="int8 (CPU) or none."),
+    quantize: Optional[str] = typer.Option(None, "--quantize", metavar="MODE", help="Classifier backend: auto (default), none, int8, onnx, onnx-int8."),
     threads: int = typer.Option(2, "--threads"),
 ) -> None:
     """Accuracy/macro-F1 on FPB, Twitter and SEntFiN; theme P/R/F1 on the dev set; VADER beside."""

@@ -56,8 +56,10 @@ def _tagging_files() -> list[Path]:
     return [CORPORA_DIR / "pipeline.cfg"]
 
 
-def load_pipeline_fingerprint(model_digest: str | None, quantize: str | None = None) -> dict[str, str]:
-    """The digests that make up the pipeline version (stored in the run's config)."""
+def load_pipeline_fingerprint(model_digest: str | None, quantize: str | None = None, device: str = "auto") -> dict[str, str]:
+    """The digests that make up the pipeline version (stored in the run's config). The classifier's
+    backend is resolved first (``quantize`` None or "auto" is ONNX Runtime int8 on CPU when it is
+    installed, torch otherwise), since int8 and fp32 weights give slightly different labels."""
     from nlp import __version__
 
     fingerprint = {
@@ -68,9 +70,17 @@ def load_pipeline_fingerprint(model_digest: str | None, quantize: str | None = N
         "gazetteer": compute_files_digest((CORPORA_DIR / "tickers").glob("*")),
         "model": model_digest or NO_MODEL,
     }
-    if quantize not in (None, NO_MODEL) and fingerprint["model"] != NO_MODEL:
-        fingerprint["quantize"] = quantize  # int8 weights give (slightly) different labels
+    backend = resolve_backend(device, quantize) if fingerprint["model"] != NO_MODEL else None
+    if backend is not None:
+        fingerprint["quantize"] = backend
     return fingerprint
+
+
+def resolve_backend(device: str, quantize: str | None) -> str | None:
+    """The classifier backend a run will use (None: torch fp32 / autocast), without loading it."""
+    from nlp.classify.registry import resolve_classifier_backend
+
+    return resolve_classifier_backend(device, None if quantize == NO_MODEL else quantize)
 
 
 def build_pipeline_version(fingerprint: dict[str, str]) -> str:

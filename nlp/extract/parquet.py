@@ -305,13 +305,13 @@ def load_shard_rows(info: ShardInfo) -> list[dict]:
         raise _read_error(info.path, exc, "results shard") from None
 
 
-def load_run_identity(model: str | None, use_model: bool, quantize: str | None) -> dict[str, Any]:
+def load_run_identity(model: str | None, use_model: bool, quantize: str | None, device: str = "auto") -> dict[str, Any]:
     """Model name and digest, fingerprint and pipeline version, from file digests (no model load)."""
     from nlp.extract.fingerprint import build_pipeline_version, load_pipeline_fingerprint, resolve_model
 
     name, digest = resolve_model(model, use_model)
     if digest is None:
         raise NarrativeError(f"model {model!r} must be a model directory for the Parquet path")
-    fingerprint = load_pipeline_fingerprint(digest, quantize if use_model else None)
+    fingerprint = load_pipeline_fingerprint(digest, quantize if use_model else None, device)
     return {"model_name": name, "model_digest": digest, "fingerprint": fingerprint,
             "pipeline_version": build_pipeline_version(fingerprint)}

@@ -142,7 +142,8 @@ def extract_with_ray(
     db = runner._database(db)
     db_file = _database_file(db)
     extra = {"engine": "ray", "workers": workers, "gpus_per_worker": gpus_per_worker, "address": address}
-    plan = runner.prepare_run(db, since, limit, batch_size, model, reprocess, use_model, quantize, extra_config=extra)
+    plan = runner.prepare_run(db, since, limit, batch_size, model, reprocess, use_model, quantize, extra_config=extra,
+                              device=_device(gpus_per_worker))
     summary = plan.summary
     if use_model and summary.model_name is None:
         summary.notes.append(NO_MODEL_NOTE)
@@ -220,7 +221,7 @@ def extract_to_shards(
     _check_workers(workers)
     since_utc = runner.parse_since(since)
     runner._check_sizes(batch_size, limit)
-    identity = parquet.load_run_identity(model, use_model, quantize)
+    identity = parquet.load_run_identity(model, use_model, quantize, _device(gpus_per_worker))
     version = identity["pipeline_version"]
     if parquet_in is not None:
         if since_utc or limit is not None or reprocess:

@@ -111,7 +111,7 @@ def extract(
     ``tagger`` replaces the spaCy pipeline + classifier (tests, benchmarks)."""
     db = _database(db)
     plan = prepare_run(db, since, limit, batch_size, model, reprocess, use_model, quantize, tagger,
-                       load=lambda: load_tagger(model, device, use_model, batch_size, quantize))
+                       load=lambda: load_tagger(model, device, use_model, batch_size, quantize), device=device)
     summary, tagger = plan.summary, plan.tagger
 
     def work() -> None:
@@ -134,7 +134,7 @@ class RunPlan:
 
 def prepare_run(db: Database, since, limit, batch_size, model, reprocess, use_model, quantize,
                 tagger: Optional[Tagger] = None, load: Optional[Callable[[], Tagger]] = None,
-                extra_config: Optional[dict] = None) -> RunPlan:
+                extra_config: Optional[dict] = None, device: str = "auto") -> RunPlan:
     """Check the options, settle the pipeline version and record the run (shared by both engines).
     ``load`` builds the tagger when only a loaded model knows its digest (a plug-in)."""
     since_utc = parse_since(since)
@@ -146,7 +146,7 @@ def prepare_run(db: Database, since, limit, batch_size, model, reprocess, use_mo
             raise NarrativeError(f"model {model!r} must be a model directory for this engine")
         tagger = load()  # a plug-in: only the loaded model knows its digest
         model_digest = tagger.model_digest
-    fingerprint = load_pipeline_fingerprint(model_digest, quantize if use_model else None)
+    fingerprint = load_pipeline_fingerprint(model_digest, quantize if use_model else None, device)
     config = {"fingerprint": fingerprint, "since": since_utc, "limit": limit, "batch_size": batch_size,
               "reprocess": reprocess, "use_model": use_model, "quantize": quantize,
               "novelty": novelty.NoveltyConfig().describe(), **(extra_config or {})}
