@@ -41,18 +41,16 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache" / "onnx"
 
 
-def test_resolve_quantize_auto_prefers_onnx_int8_on_cpu_only():
-    assert resolve_quantize("auto", "cpu", onnx_available=True) == "onnx"
-    assert resolve_quantize("auto", "cpu", onnx_available=False) is None
-    assert resolve_quantize("auto", "cuda", onnx_available=True) is None
-    assert resolve_quantize(None, "cpu", True) is None and resolve_quantize("none", "cuda", True) is None
-    assert resolve_quantize("ONNX-INT8", "cpu", False) == "onnx-int8"  # availability is checked when loading
+def test_resolve_quantize_auto_is_torch_and_onnx_is_opt_in():
+    assert resolve_quantize("auto", "cpu") is None and resolve_quantize("auto", "cuda") is None
+    assert resolve_quantize(None, "cpu") is None and resolve_quantize("none", "cuda") is None
+    assert resolve_quantize("ONNX-INT8", "cpu") == "onnx-int8"  # availability is checked when loading
 
 
 @pytest.mark.parametrize("requested, device", [("onnx", "cuda"), ("onnx-int8", "mps"), ("int8", "cuda:0"), ("int4", "cpu")])
 def test_resolve_quantize_rejects_gpu_and_unknown(requested, device):
     with pytest.raises(NarrativeError):
-        resolve_quantize(requested, device, True)
+        resolve_quantize(requested, device)
 
 
 def test_export_key_changes_with_weights_mode_and_torch():
@@ -128,13 +126,13 @@ def test_onnx_int8_is_cached_and_reused(tiny, cache, monkeypatch):
         ClassifierPipeline(model, tokenizer, device="cpu", quantize="onnx-int8", model_digest="d2")
 
 
-def test_load_classifier_defaults_to_onnx_fp32_on_cpu_when_installed(tiny, tmp_path, cache, monkeypatch):
+def test_load_classifier_defaults_to_torch(tiny, tmp_path, cache, monkeypatch):
     from nlp.classify.model import save_model_dir
     from nlp.classify.registry import load_classifier, resolve_classifier_backend
 
     model, tokenizer = tiny
     save_model_dir(model, tokenizer, tmp_path / "m")
-    expected = "onnx" if onnx_backend.onnxruntime_available() else None
+    expected = None
     assert resolve_classifier_backend("cpu") == expected
     assert load_classifier(str(tmp_path / "m"), device="cpu").quantize == expected
     assert load_classifier(str(tmp_path / "m"), device="cpu", quantize="none").quantize is None

@@ -7,9 +7,8 @@ The bundled default ("narrative-minilm") registers through the same door a plug-
 
 ``load_classifier(name_or_path)`` accepts a registered name, a model directory written by
 ``narrative train``, or (for a backbone) any Hugging Face name or local path. Its ``quantize``
-option defaults to "auto": ONNX Runtime fp32 on CPU when onnxruntime is installed (torch fp32's
-labels, faster), torch otherwise and on GPU; "none" forces torch, "onnx-int8" trades a little
-accuracy for more speed (see the model card).
+option defaults to "auto", which is torch (fp32 on CPU, autocast on GPU); "int8", "onnx" and
+"onnx-int8" are opt-in CPU backends (see the model card for their speed and accuracy).
 """
 
 from __future__ import annotations
@@ -78,10 +77,9 @@ def compute_model_dir_digest(path: Path) -> str:
 def resolve_classifier_backend(device: str = "auto", quantize: str | None = None) -> str | None:
     """The backend ``load_classifier`` will run (None: torch; "int8", "onnx", "onnx-int8"), known
     without loading the model, e.g. for a pipeline fingerprint: labels differ slightly by backend."""
-    from nlp.classify.onnx_backend import onnxruntime_available
     from nlp.classify.pipeline import resolve_device, resolve_quantize
 
-    return resolve_quantize(quantize or DEFAULT_QUANTIZE, resolve_device(device), onnxruntime_available())
+    return resolve_quantize(quantize or DEFAULT_QUANTIZE, resolve_device(device))
 
 
 def default_backbone_path() -> Path:
