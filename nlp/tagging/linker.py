@@ -1,9 +1,9 @@
 """spaCy component `narrative_ticker_linker_v1`: finds listed companies in a Doc.
 
-Candidates come from cashtags and exchange tags, names and aliases (a PhraseMatcher on
-lower-cased tokens, then a case check against the canonical form: "Apple" yes, "apple"
-no) and bare upper-case symbols ("NVDA shares"). Names and symbols that are also ordinary
-words are linked only with evidence: an explicit tag, a corporate cue nearby, another
+Candidates come from cashtags and exchange tags, names and aliases (an index of lower-cased
+token sequences, `doc_tokens.PhraseIndex`, then a case check against the canonical form:
+"Apple" yes, "apple" no) and bare upper-case symbols ("NVDA shares"). Names and symbols that
+are also ordinary words are linked only with evidence: an explicit tag, a corporate cue nearby, another
 company in the same sentence, or the company named unambiguously elsewhere in the text
 (one sense per discourse). Negative contexts ("apple pie", "Harrison Ford") block a
 mention whatever the evidence. Overlapping matches: the longest wins (GE Vernova over GE).
@@ -15,9 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from nlp.tagging.doc_tokens import (
+    DocTokens,
+    PhraseIndex,
+    WordCodes,
+    doc_tokens,
+    has_plain_extension,
+    pipeline_word_codes,
+    set_doc_value,
+)
 from nlp.tagging.gazetteer import Gazetteer, load_gazetteer
 from nlp.tagging.mentions import Mention
 from nlp.tagging.segments import DocView, Strings, stop_hashes
@@ -35,6 +43,8 @@ _CALENDAR = frozenset(
 _GLUE = frozenset("$&./-")  # characters that make an upper-case word part of something else
 _NAMES = ("name", "alias")
 _RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
+# What a word can be to the linker: bits of its word code (`doc_tokens.WordCodes`).
+_DOLLAR, _EXCHANGE, _SYMBOL, _NAME, _BOUNDARY = 1, 2, 4, 8, 16
 
 
 def _ensure_extension() -> None:
@@ -48,7 +58,7 @@ def _ensure_extension() -> None:
     default_config={"gazetteer_dir": None},
 )
 def make_ticker_linker(nlp: Language, name: str, gazetteer_dir: str | None) -> "TickerLinker":
-    return TickerLinker(nlp, load_gazetteer(gazetteer_dir))
+    return TickerLinker(nlp, load_gazetteer(gazetteer_dir), name, pipeline_word_codes(nlp))
 
 
 @dataclass(frozen=True)
@@ -81,21 +91,21 @@ class _Candidate:
 class TickerLinker:
     """Doc -> Doc; sets `doc._.mentions`."""
 
-    def __init__(self, nlp: Language, gazetteer: Gazetteer):
+    def __init__(self, nlp: Language, gazetteer: Gazetteer, name: str = "ticker_linker",
+                 word_codes: WordCodes | None = None):
         _ensure_extension()
         self.gazetteer = gazetteer
         self.context = gazetteer.context
         store = nlp.vocab.strings
         self._strings = Strings(store)
         self._stops = stop_hashes(store)
-        self._dollar = frozenset([store.add("$")])
         self._exchange_words = frozenset(
             store.add(form) for w in EXCHANGE_WORDS for form in (w, w.upper(), w.capitalize())
         )
         # Bare symbols, and Reuters instrument codes ("AAPL.O", "IBM.N") for them.
         self._ric = {f"{s}.{x}": s for s in gazetteer.symbols if "." not in s for x in _RIC_SUFFIXES}
         self._symbol_orths = frozenset(store.add(s) for s in list(gazetteer.symbols) + list(self._ric))
-        self._triggers = self._dollar | self._exchange_words | self._symbol_orths
+        self._dollar = store.add("$")
         # Phrases as space-joined lower-cased tokens, padded, for a substring test.
         self._cue_phrases = [
             " " + " ".join(t.lower_ for t in nlp.make_doc(p)) + " " for p in self.context.corporate_phrases
@@ -104,41 +114,64 @@ class TickerLinker:
             name: [" ".join(t.lower_ for t in nlp.make_doc(cue)) for cue in cues]
             for name, cues in self.context.positive_cues.items()
         }
-        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self.entries: dict[int, list[_Entry]] = {}
+        # Names and aliases: one index of lower-cased token sequences; entries sharing a sequence
+        # (a name several companies use, or a name also listed as blocked) share its payload list.
+        self._word_codes = word_codes if word_codes is not None else WordCodes(nlp.vocab)
+        self.names = PhraseIndex()
         for entry in _build_entries(gazetteer):
             pattern = nlp.make_doc(entry.text)
-            key = "ticker:" + " ".join(t.lower_ for t in pattern)
-            key_id = store.add(key)
-            if key_id not in self.entries:
-                self.matcher.add(key, [pattern])
-            self.entries.setdefault(key_id, []).append(
-                _Entry(**{**entry.__dict__, "caps": _caps(pattern)})
-            )
+            entries = self.names.get(pattern)
+            if entries is None:
+                entries = []
+                self.names.add(pattern, entries)
+            entries.append(_Entry(**{**entry.__dict__, "caps": _caps(pattern)}))
+        # The tokens each rule starts from, as bits of the pipeline's word codes.
+        self._name_anchors = self.names.anchors()
+        self._vocab = nlp.vocab
+        self._shift = self._word_codes.register(f"linker:{name}", self._classify, 5)
+        self._plain_extension = has_plain_extension("mentions")
+
+    def _classify(self, key: int) -> int:
+        code = _DOLLAR if key == self._dollar else 0
+        if key in self._exchange_words:
+            code |= _EXCHANGE
+        if key in self._symbol_orths:
+            code |= _SYMBOL
+        if self._vocab[key].lower in self._name_anchors:
+            code |= _NAME
+        if key in self._stops or self._strings.is_line_break(key):
+            code |= _BOUNDARY
+        return code
 
     def __call__(self, doc: Doc) -> Doc:
-        view = DocView(doc, self._strings, self._stops)
-        explicit, reserved = self._explicit(view)
-        names = self._names(view, reserved)
-        symbols = self._bare_symbols(view, reserved | _covered(names), explicit + names)
+        tokens = doc_tokens(doc, self._word_codes)
+        marks = _Marks(tokens, self._shift)
+        view = DocView(doc, self._strings, self._stops, tokens, marks.at(_BOUNDARY))
+        explicit, reserved = self._explicit(view, marks)
+        names = self._names(view, marks, reserved)
+        symbols = self._bare_symbols(view, marks, reserved | _covered(names), explicit + names)
         candidates = explicit + names + symbols
         if candidates:
             self._resolve(view, candidates)
-        doc._.mentions = sorted(
+        mentions = sorted(
             (self._mention(view, c) for c in candidates if c.accepted),
             key=lambda m: (m.start, m.end),
         )
+        if self._plain_extension:
+            set_doc_value(doc, "mentions", mentions)
+        else:
+            doc._.mentions = mentions
         return doc
 
     # --- candidates -------------------------------------------------------------------
 
-    def _explicit(self, view: DocView) -> tuple[list[_Candidate], set[int]]:
+    def _explicit(self, view: DocView, marks: "_Marks") -> tuple[list[_Candidate], set[int]]:
         """Cashtags and exchange tags, linked on sight; every tag (foreign or OTC ones
         too) reserves its tokens so no other rule reads them."""
-        if self._triggers.isdisjoint(view.present):
+        if not marks.any(_DOLLAR | _EXCHANGE):
             return [], set()
-        hits = [parse_cashtag(view, i) for i in view.positions(self._dollar)]
-        for i in view.positions(self._exchange_words):
+        hits = [parse_cashtag(view, i) for i in marks.at(_DOLLAR)]
+        for i in marks.at(_EXCHANGE):
             hits += parse_exchange_tag(view, i)
         out, reserved, seen = [], set(), set()
         for hit in hits:
@@ -172,12 +205,12 @@ class TickerLinker:
             candidate.accept(method, CONFIDENCE["tag_unknown" if method == "exchange_tag" else "cashtag_unknown"])
         return candidate
 
-    def _names(self, view: DocView, reserved: set[int]) -> list[_Candidate]:
+    def _names(self, view: DocView, marks: "_Marks", reserved: set[int]) -> list[_Candidate]:
         found: list[tuple[int, int, _Entry]] = []
-        for key_id, start, end in self.matcher(view.doc):
+        for start, end, entries in self.names.find(view.tokens, marks.at(_NAME)):
             if reserved and not reserved.isdisjoint(range(start, end)):
                 continue
-            entry = self._entry_for(view, self.entries[key_id], start, end)
+            entry = self._entry_for(view, entries, start, end)
             if entry is not None:
                 found.append((start, end, entry))
         return [
@@ -197,13 +230,15 @@ class TickerLinker:
             return entries[0]
         return None
 
-    def _bare_symbols(self, view: DocView, taken: set[int], others: list[_Candidate]) -> list[_Candidate]:
+    def _bare_symbols(
+        self, view: DocView, marks: "_Marks", taken: set[int], others: list[_Candidate]
+    ) -> list[_Candidate]:
         """Bare upper-case symbols ("NVDA"). An ambiguous one ("CAT", "IT") can only be
         linked through discourse, so it is kept only when its company is a candidate."""
         gaz = self.gazetteer
         known = {c.symbol for c in others}
         out = []
-        for i in view.positions(self._symbol_orths):
+        for i in marks.at(_SYMBOL):
             raw = view.word(i)
             symbol = gaz.symbols.get(raw) or gaz.symbols[self._ric[raw]]
             if i in taken or _glued(view, i):
@@ -373,6 +408,24 @@ class TickerLinker:
     def _mention(self, view: DocView, c: _Candidate) -> Mention:
         start, end, text = view.char_span(c.start, c.end)
         return Mention(c.symbol, start, end, text, c.final_method, c.confidence)
+
+
+class _Marks:
+    """The doc's tokens the linker cares about, asked by bit (_DOLLAR ... _BOUNDARY)."""
+
+    __slots__ = ("code", "shift", "where")
+
+    def __init__(self, tokens: DocTokens, shift: int):
+        self.code, self.shift = tokens.code, shift
+        self.where = tokens.flagged(31 << shift)
+
+    def any(self, bits: int) -> bool:
+        code, bits = self.code, bits << self.shift
+        return any(code[i] & bits for i in self.where)
+
+    def at(self, bits: int) -> list[int]:
+        code, bits = self.code, bits << self.shift
+        return [i for i in self.where if code[i] & bits]
 
 
 def _build_entries(gazetteer: Gazetteer) -> list[_Entry]:

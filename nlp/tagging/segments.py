@@ -2,31 +2,31 @@
 (split at . ! ? tokens and at line breaks, so a headline is its own segment) and the
 shape of each segment (all-caps headline, Title Case headline or plain prose).
 
-Per-token work is left to C (one `Doc.to_array`, set operations, list scans); Python
-touches only the tokens around candidates, through a string cache shared across docs.
-Creating a spaCy Token for every token (or `doc.text`) would cost as much as the
-tokeniser itself, and the linker must stay cheap next to tokenisation.
+Per-token work is left to C (the shared `DocTokens` table, list scans); Python touches
+only the tokens around candidates, through a string cache shared across docs. Creating a
+spaCy Token for every token (or `doc.text`) would cost as much as the tokeniser itself,
+and the linker must stay cheap next to tokenisation.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 
-from spacy.attrs import IDX, ORTH, SPACY
 from spacy.tokens import Doc
+
+from nlp.tagging.doc_tokens import DocTokens, WordCodes
 
 STOPS = (".", "!", "?")
 HEADLINE_TOKENS = 40
 
 
 class Strings:
-    """Token hashes -> text, cached across docs, plus the hashes known to be line breaks."""
+    """Token hashes -> text, cached across docs."""
 
     def __init__(self, store):
         self._store = store
         self._cache: dict[int, str] = {}
-        self._seen: set[int] = set()
-        self._breaks: set[int] = set()
+        self.shape_kinds: dict[int, int] = {}
 
     def __call__(self, key: int) -> str:
         text = self._cache.get(key)
@@ -34,28 +34,33 @@ class Strings:
             text = self._cache[key] = self._store[key]
         return text
 
-    def line_breaks(self, present: set[int]) -> set[int]:
-        """The hashes among `present` of whitespace tokens holding a newline."""
-        unseen = present - self._seen
-        if unseen:
-            self._breaks.update(h for h in unseen if "\n" in self(h) and self(h).isspace())
-            self._seen |= unseen
-        return self._breaks & present
+    def shape_kind(self, key: int) -> int:
+        """`build_shape_kind` of the word with this hash, cached in `shape_kinds`."""
+        kind = self.shape_kinds[key] = build_shape_kind(self(key))
+        return kind
+
+    def is_line_break(self, key: int) -> bool:
+        """True for a whitespace token holding a newline."""
+        text = self(key)
+        return "\n" in text and text.isspace()
 
 
 class DocView:
-    """Token-level access without creating spaCy Token objects for every token."""
+    """Token-level access without creating spaCy Token objects for every token.
 
-    def __init__(self, doc: Doc, strings: Strings, stops: frozenset[int]):
+    `boundaries`: sorted indices of the tokens a segment ends with (. ! ? and line breaks),
+    when the caller has them; else they are looked up on first use."""
+
+    def __init__(self, doc: Doc, strings: Strings, stops: frozenset[int], tokens: DocTokens | None = None,
+                 boundaries: list[int] | None = None):
         self.doc = doc
-        self.orth: list[int] = doc.to_array(ORTH).tolist()
-        self.present: set[int] = set(self.orth)
-        self.n = len(self.orth)
+        self.tokens = tokens if tokens is not None else DocTokens(doc, WordCodes(doc.vocab))
+        self.orth: list[int] = self.tokens.orth
+        self.n = self.tokens.n
         self._strings = strings
         self._stops = stops
+        self._boundaries = boundaries
         self._starts: list[int] | None = None
-        self._idx: list[int] | None = None
-        self._spaces: list[int] | None = None
         self._shapes: dict[int, str] = {}
 
     # --- tokens -----------------------------------------------------------------------
@@ -69,39 +74,13 @@ class DocView:
     def lower(self, i: int) -> str:
         return self.word(i).lower()
 
-    def _offsets(self) -> None:
-        self._idx, self._spaces = self.doc.to_array([IDX, SPACY]).T.tolist()
-
     def glued(self, i: int) -> bool:
         """True when token i is followed by no whitespace."""
-        if self._spaces is None:
-            self._offsets()
-        return not self._spaces[i]
+        return self.tokens.glued(i)
 
     def char_span(self, start: int, end: int) -> tuple[int, int, str]:
         """Character offsets and text of tokens [start, end)."""
-        if self._idx is None:
-            self._offsets()
-        words = self.words(start, end)
-        text = words[0]
-        for k in range(start + 1, end):
-            text += (" " if self._spaces[k - 1] else "") + words[k - start]
-        begin = self._idx[start]
-        return begin, begin + len(text), text
-
-    def positions(self, wanted: frozenset[int] | set[int]) -> list[int]:
-        """Sorted indices of tokens whose hash is in `wanted` (C-level list scans)."""
-        out: list[int] = []
-        for value in self.present.intersection(wanted):
-            i = -1
-            while True:
-                try:
-                    i = self.orth.index(value, i + 1)
-                except ValueError:
-                    break
-                out.append(i)
-        out.sort()
-        return out
+        return self.tokens.char_span(self.words(start, end), start)
 
     # --- segments ---------------------------------------------------------------------
 
@@ -109,8 +88,11 @@ class DocView:
     def starts(self) -> list[int]:
         """Token indices where segments start: after . ! ? and after line breaks."""
         if self._starts is None:
-            breaks = self._strings.line_breaks(self.present) | self._stops
-            self._starts = [0] + [i + 1 for i in self.positions(breaks)]
+            ends = self._boundaries
+            if ends is None:
+                stops, is_break = self._stops, self._strings.is_line_break
+                ends = [i for i, h in enumerate(self.orth) if h in stops or is_break(h)]
+            self._starts = [0] + [i + 1 for i in ends]
         return self._starts
 
     def segment_id(self, i: int) -> int:
@@ -129,8 +111,21 @@ class DocView:
         shape = self._shapes.get(k)
         if shape is None:
             lo, hi = self.segment(i)
-            words = self.words(lo, hi) if hi - lo <= HEADLINE_TOKENS else []
-            shape = self._shapes[k] = build_shape(words)
+            if hi - lo > HEADLINE_TOKENS:
+                shape = "plain"
+            else:
+                kinds = self._strings.shape_kinds
+                counts = [0, 0, 0, 0]
+                for h in self.orth[lo:hi]:
+                    kind = kinds.get(h, -1)
+                    if kind < 0:
+                        kind = self._strings.shape_kind(h)
+                    if kind:
+                        counts[0] += 1
+                        if kind < SHAPE_SHORT:
+                            counts[kind] += 1
+                shape = build_shape_of_counts(counts[0], counts[1], counts[2], counts[3])
+            self._shapes[k] = shape
         return shape
 
     def starts_segment(self, i: int) -> bool:
@@ -149,16 +144,34 @@ def stop_hashes(store) -> frozenset[int]:
 def build_shape(words: list[str]) -> str:
     """All-caps when 80% of 3+ words are upper case; Title Case when 80% of 4+ longer
     mixed-case words are capitalised; else plain. Non-alphabetic tokens are ignored."""
-    n_long = n_upper = n_content = n_capital = 0
+    counts = [0, 0, 0, 0]
     for w in words:
-        if len(w) < 2 or not w.isalpha():
-            continue
-        n_long += 1
-        if w.isupper():
-            n_upper += 1
-        elif len(w) >= 4:
-            n_content += 1
-            n_capital += w[0].isupper()
+        kind = build_shape_kind(w)
+        if kind:
+            counts[0] += 1
+            if kind < SHAPE_SHORT:
+                counts[kind] += 1
+    return build_shape_of_counts(*counts)
+
+
+# What a word adds to a segment's shape (see build_shape): nothing (not alphabetic, or one
+# letter); an upper-case word; a longer lower-case or capitalised word; a short mixed-case word
+# (it counts as a word only). Codes 1-3 index the counts.
+SHAPE_SKIP, SHAPE_UPPER, SHAPE_LOWER, SHAPE_CAPITAL, SHAPE_SHORT = 0, 1, 2, 3, 4
+
+
+def build_shape_kind(word: str) -> int:
+    if len(word) < 2 or not word.isalpha():
+        return SHAPE_SKIP
+    if word.isupper():
+        return SHAPE_UPPER
+    if len(word) >= 4:
+        return SHAPE_CAPITAL if word[0].isupper() else SHAPE_LOWER
+    return SHAPE_SHORT
+
+
+def build_shape_of_counts(n_long: int, n_upper: int, n_lower: int, n_capital: int) -> str:
+    n_content = n_lower + n_capital
     if n_long >= 3 and n_upper >= 0.8 * n_long:
         return "caps"
     if n_content >= 4 and n_capital >= 0.8 * n_content:

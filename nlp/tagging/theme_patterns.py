@@ -139,11 +139,15 @@ def _strings(token: Mapping) -> list[str]:
 class TokenColumns:
     """Per-token feature columns (``FEATURES`` order), each read on first use by ``read(name)``."""
 
-    def __init__(self, n_tokens: int, read: Callable[[str], Sequence[int]], lower: Sequence[int] | None = None):
+    def __init__(
+        self, n_tokens: int, read: Callable[[str], Sequence[int]], lower: Sequence[int] | None = None,
+        orth: Sequence[int] | None = None,
+    ):
         self.n = n_tokens
         self._read = read
         self._columns: list[Sequence[int] | None] = [None] * len(FEATURES)
         self._columns[0] = lower
+        self._columns[1] = orth
         self._vocabulary: set[int] | None = None
 
     def vocabulary(self) -> set[int]:
@@ -192,21 +196,46 @@ def find_pattern_matches(pattern: CompiledPattern, table: TokenColumns, anchors:
     ``anchors``: positions of the pattern's anchor word (None: look for them in the LOWER column);
     a match can only start within ``pattern.before`` tokens before an anchor.
     """
-    if True:
-        # Many start positions: first check that every required word set occurs at all.
-        vocabulary = table.vocabulary()
-        if not all(not vocabulary.isdisjoint(words) for words in pattern.required):
-            return []
+    # Many start positions: first check that every required word set occurs at all.
+    vocabulary = table.vocabulary()
+    if not has_required_words(pattern, vocabulary):
+        return []
+    return find_pattern_matches_near(pattern, table, anchors)
+
+
+def has_required_words(pattern: CompiledPattern, vocabulary: set[int] | frozenset[int]) -> bool:
+    """True when `vocabulary` (LOWER hashes) holds a word of each set the pattern requires."""
+    return all(not vocabulary.isdisjoint(words) for words in pattern.required)
+
+
+def find_pattern_matches_near(
+    pattern: CompiledPattern, table: TokenColumns, anchors: Sequence[int] | None = None
+) -> list[tuple[int, int]]:
+    """`find_pattern_matches` without the required-words check (the caller made it)."""
     if pattern.anchor is None:
         starts: Sequence[int] = range(table.n)
     else:
         if anchors is None:
             anchor_words = pattern.required[0]
             anchors = [i for i, word in enumerate(table.column(0)) if word in anchor_words]
-        starts = sorted({s for i in anchors for s in range(max(0, i - pattern.before), i + 1)})
+        before = pattern.before
+        if len(anchors) == 1:
+            starts = range(max(0, anchors[0] - before), anchors[0] + 1)
+        elif before == 0:
+            starts = sorted(set(anchors))
+        else:
+            starts = sorted({s for i in anchors for s in range(max(0, i - before), i + 1)})
     matches = []
+    specs = pattern.specs
+    first = specs[0]
+    if first.low >= 1 and len(first.words) == 1 and not first.flags:
+        # A match must start on a token that passes the first word test: check it inline.
+        column, words, negated = first.words[0]
+        values = table.column(column)
+        n = table.n
+        starts = [s for s in starts if s < n and (values[s] in words) != negated]
     for start in starts:
-        end = _longest_from(pattern.specs, 0, start, table)
+        end = _longest_from(specs, 0, start, table)
         if end > start:
             matches.append((start, end))
     return matches

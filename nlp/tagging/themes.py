@@ -6,7 +6,8 @@ one of the card's ``context`` terms is near and none of its ``veto`` terms is. M
 any of the three kinds. ``exclude`` phrases are near misses: a cue overlapping one is dropped.
 
 The component ``narrative_theme_rules_v1`` matches every card's phrases (and the anchor words of its
-patterns) in one PhraseMatcher pass, runs the patterns near their anchors (``theme_patterns.py``),
+patterns) in one pass of a phrase index (``doc_tokens.PhraseIndex``, the matches of spaCy's
+PhraseMatcher on lower-cased tokens), runs the patterns near their anchors (``theme_patterns.py``),
 keeps the non-overlapping hits per theme and scores them with ``score_theme_evidence``. Cards are
 parsed in ``theme_cards.py`` (re-exported here). Everything that decides what counts
 (``extract_theme_hits``) and how much (``score_theme_evidence``) is pure and works on token offsets.
@@ -20,9 +21,18 @@ from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from spacy.attrs import IDS, SENT_START
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
+from nlp.tagging.doc_tokens import (
+    DocTokens,
+    PhraseIndex,
+    WordCodes,
+    doc_tokens,
+    has_plain_extension,
+    pipeline_word_codes,
+    set_doc_value,
+)
 from nlp.tagging.theme_cards import (  # noqa: F401  (re-exported: the cards API lives here too)
     DEFAULT_THRESHOLD,
     PHRASE_FIELDS,
@@ -35,7 +45,13 @@ from nlp.tagging.theme_cards import (  # noqa: F401  (re-exported: the cards API
     load_theme_cards,
     parse_theme_card,
 )
-from nlp.tagging.theme_patterns import CompiledPattern, TokenColumns, compile_pattern, find_pattern_matches
+from nlp.tagging.theme_patterns import (
+    CompiledPattern,
+    TokenColumns,
+    compile_pattern,
+    find_pattern_matches_near,
+    has_required_words,
+)
 
 # Score formula constants (documented in score_theme_evidence and corpora/themes/README.md).
 KIND_WEIGHTS = {"strong": 1.0, "weak": 0.5, "ambiguous": 1.0}
@@ -152,25 +168,38 @@ def extract_theme_hits(
     - overlapping cues keep the heaviest (then longest) one.
     Returns (candidate, weight) pairs in text order.
     """
-    ambiguous = {(c.start, c.end) for c in candidates if c.kind == "ambiguous"}
+    # Fields by position (key, kind, method, start, end, use_veto): this runs for every theme of every doc.
+    ambiguous = {(c[3], c[4]) for c in candidates if c[1] == "ambiguous"}
     if ambiguous:
         context = [span for span in context if span not in ambiguous]
     kept = []
     for cand in candidates:
-        if any(s < cand.end and cand.start < e for s, e in exclude):
+        kind, start, end = cand[1], cand[3], cand[4]
+        if exclude and any(s < end and start < e for s, e in exclude):
             continue
-        guarded = cand.kind == "ambiguous" or cand.use_veto
-        if guarded and _near(cand.start, cand.end, veto, window, sent_of, allow_overlap=True):
+        if veto and (kind == "ambiguous" or cand[5]) and _near(start, end, veto, window, sent_of, allow_overlap=True):
             continue
-        if cand.kind == "ambiguous" and not _near(cand.start, cand.end, context, window, sent_of, allow_overlap=False):
+        if kind == "ambiguous" and not _near(start, end, context, window, sent_of, allow_overlap=False):
             continue
-        kept.append((cand, KIND_WEIGHTS[cand.kind]))
-    kept.sort(key=lambda cw: (-cw[1], -(cw[0].end - cw[0].start), cw[0].start))
+        kept.append((cand, KIND_WEIGHTS[kind]))
+    if len(kept) < 2:
+        return kept
+    kept.sort(key=_heaviest_first)
     chosen: list[tuple[Candidate, float]] = []
     for cand, weight in kept:
-        if all(c.end <= cand.start or cand.end <= c.start for c, _ in chosen):
+        start, end = cand[3], cand[4]
+        if all(c[4] <= start or end <= c[3] for c, _ in chosen):
             chosen.append((cand, weight))
-    return sorted(chosen, key=lambda cw: cw[0].start)
+    chosen.sort(key=_text_order)
+    return chosen
+
+
+def _heaviest_first(hit: tuple[Candidate, float]) -> tuple:
+    return -hit[1], hit[0][3] - hit[0][4], hit[0][3]
+
+
+def _text_order(hit: tuple[Candidate, float]) -> int:
+    return hit[0][3]
 
 
 def score_theme_evidence(hits: Iterable[tuple[str, float]], n_tokens: int) -> float:
@@ -212,14 +241,19 @@ class ThemeRules:
     """``Doc -> Doc``: sets ``doc._.theme_evidence`` ({theme: [ThemeHit]}), ``doc._.theme_scores``
     ({theme: rule score}, every card) and ``doc._.themes`` (ids whose score reaches the card threshold)."""
 
-    def __init__(self, nlp: Language, name: str, cards: Sequence[ThemeCard]):
+    def __init__(self, nlp: Language, name: str, cards: Sequence[ThemeCard], word_codes: WordCodes | None = None):
         self.name = name
         self.cards = {card.id: card for card in cards}
         self.thresholds = {card.id: card.threshold for card in cards}
-        # One PhraseMatcher key per distinct phrase: a phrase used by several cards or roles is
-        # matched once and fans out to its entries (a key per use would multiply the matches).
-        self._phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
-        self._entries: dict[int, list[_CueInfo]] = {}
+        # One index entry per distinct phrase: a phrase used by several cards or roles is matched
+        # once and fans out to its entries (an entry per use would multiply the matches). Phrases
+        # are collected first (`_entries`, `_sequences`), then indexed with their plans.
+        self._word_codes = word_codes if word_codes is not None else WordCodes(nlp.vocab)
+        self._lexicon = self._word_codes.lexicon
+        self._phrases = PhraseIndex()
+        self._entries: dict[str, list[_CueInfo]] = {}
+        self._sequences: dict[tuple[int, ...], tuple[Doc, list[list[_CueInfo]]]] = {}
+        self._plain_extensions = all(has_plain_extension(n) for n in ("theme_evidence", "theme_scores", "themes"))
         # Patterns run on token hashes near their anchor words (theme_patterns.py); spaCy's Matcher
         # evaluates IN predicates in Python at every token and is kept for patterns outside that subset.
         self._fast_patterns: list[tuple[_CueInfo, CompiledPattern]] = []
@@ -227,17 +261,27 @@ class ThemeRules:
         self._slow_info: dict[int, _CueInfo] = {}
         for card in cards:
             self._add_card(nlp, card)
+        self._windows = {card.id: card.context_window for card in cards}
+        for doc, entry_lists in self._sequences.values():
+            self._phrases.add(doc, _build_plan(entry_lists))
+        # Word codes: the word anchors a phrase (bit 1); a pattern requires it (bit 2).
+        self._vocab = nlp.vocab
+        self._anchor_words = self._phrases.anchors()
+        self._pattern_words = frozenset(w for _, p in self._fast_patterns for words in p.required for w in words)
+        shift = self._word_codes.register(f"themes:{name}", self._classify, 2)
+        self._anchor_bit, self._pattern_bit = _ANCHOR << shift, _PATTERN_WORD << shift
 
     def _add_phrase(self, nlp: Language, text: str, info: _CueInfo, single_token: bool = False) -> None:
         variants = [text.lower()] if single_token else [v.lower() for v in build_phrase_variants(text)]
         for variant in variants:
-            match_id = nlp.vocab.strings.add(f"phrase|{variant}")
-            if match_id not in self._entries:
-                self._entries[match_id] = []
+            entries = self._entries.get(variant)
+            if entries is None:
+                entries = self._entries[variant] = []
                 doc = Doc(nlp.vocab, words=[variant]) if single_token else nlp.make_doc(variant)
-                self._phrases.add(f"phrase|{variant}", [doc])
-            if info not in self._entries[match_id]:
-                self._entries[match_id].append(info)
+                if len(doc):
+                    self._sequences.setdefault(tuple(t.lower for t in doc), (doc, []))[1].append(entries)
+            if info not in entries:
+                entries.append(info)
 
     def _add_card(self, nlp: Language, card: ThemeCard) -> None:
         for field_name, kind in PHRASE_FIELDS.items():
@@ -262,76 +306,130 @@ class ThemeRules:
             self._slow_patterns.add(match_key, [cue.pattern])
             self._slow_info[nlp.vocab.strings[match_key]] = info
             return
-        # The anchor words go into the PhraseMatcher: its hits say where the pattern can start.
+        # The anchor words go into the phrase index: their hits say where the pattern can start.
         anchor = _CueInfo(card.id, "anchor", "", "", False, len(self._fast_patterns))
         self._fast_patterns.append((info, compiled))
         for word in _strings_of_anchor(cue.pattern[compiled.anchor]):
             self._add_phrase(nlp, word, anchor, single_token=True)
 
-    def _collect(self, doc: Doc) -> dict[str, dict[str, list]]:
-        """Cue candidates per theme, and the context/veto/exclude spans of themes that have cues."""
-        found: dict[str, dict[str, list]] = {}
+    def _classify(self, key: int) -> int:
+        lower = self._vocab[key].lower
+        code = _ANCHOR if lower in self._anchor_words else 0
+        return code | _PATTERN_WORD if lower in self._pattern_words else code
+
+    def _collect(self, doc: Doc, tokens: DocTokens) -> dict[str, tuple[list, list, list, list]]:
+        """Cue candidates per theme, and the context/veto/exclude spans of themes that have cues:
+        {theme: (cues, context, veto, exclude)}."""
+        found: dict[str, tuple[list, list, list, list]] = {}
         anchors: dict[int, list[int]] = {}
         terms = []
-        for match_id, start, end in self._phrases(doc):
-            for info in self._entries[match_id]:
-                if info.role == "cue":
-                    _slots(found, info.theme)["cue"].append(Candidate(info.key, info.kind, "phrase", start, end))
-                elif info.role == "anchor":
-                    anchors.setdefault(info.pattern_index, []).append(start)
+        anchor_words = tokens.flagged(self._anchor_bit)
+        for start, end, (cues, anchor_ids, term_list) in self._phrases.find(tokens, anchor_words):
+            for theme, key, kind in cues:
+                slots = found.get(theme)
+                if slots is None:
+                    slots = found[theme] = ([], [], [], [])
+                slots[0].append(_new_tuple(Candidate, (key, kind, "phrase", start, end, False)))
+            for index in anchor_ids:
+                positions = anchors.get(index)
+                if positions is None:
+                    anchors[index] = [start]
                 else:
-                    terms.append((info, start, end))
+                    positions.append(start)
+            if term_list:
+                terms.append((term_list, start, end))
         if len(self._slow_patterns):
             for match_id, start, end in self._slow_patterns(doc):
                 info = self._slow_info[match_id]
-                _slots(found, info.theme)["cue"].append(Candidate(info.key, info.kind, "pattern", start, end, info.use_veto))
+                _slots(found, info.theme)[0].append(Candidate(info.key, info.kind, "pattern", start, end, info.use_veto))
         if anchors:
-            self._add_pattern_hits(doc, anchors, found)
-        for info, start, end in terms:
-            if info.theme in found:
-                found[info.theme][info.role].append((start, end))
+            lower = tokens.lowers()
+            words = {lower[i] for i in tokens.flagged(self._pattern_bit)}
+            self._add_pattern_hits(doc, tokens, anchors, words, found)
+        if found:
+            for term_list, start, end in terms:
+                for theme, slot in term_list:
+                    slots = found.get(theme)
+                    if slots is not None:
+                        slots[slot].append((start, end))
         return found
 
-    def _add_pattern_hits(self, doc: Doc, anchors: dict[int, list[int]], found: dict) -> None:
-        table = TokenColumns(len(doc), lambda name: doc.to_array(IDS[name]).tolist())
+    def _add_pattern_hits(self, doc: Doc, tokens: DocTokens, anchors: dict[int, list[int]], words: set[int],
+                          found: dict) -> None:
+        """Matches of the patterns whose anchors occur, when the doc holds all their required
+        words (`words`: the doc's LOWER hashes of words some pattern requires)."""
+        table = None
         for index, positions in anchors.items():
             info, pattern = self._fast_patterns[index]
-            for start, end in find_pattern_matches(pattern, table, positions):
-                _slots(found, info.theme)["cue"].append(Candidate(info.key, info.kind, "pattern", start, end, info.use_veto))
+            if not has_required_words(pattern, words):
+                continue
+            if table is None:
+                table = TokenColumns(
+                    tokens.n, lambda name: doc.to_array(IDS[name]).tolist(), tokens.lowers(), tokens.orth
+                )
+            for start, end in find_pattern_matches_near(pattern, table, positions):
+                _slots(found, info.theme)[0].append(
+                    _new_tuple(Candidate, (info.key, info.kind, "pattern", start, end, info.use_veto))
+                )
 
     def __call__(self, doc: Doc) -> Doc:
-        found = self._collect(doc)
-        sent_of = _sentence_lookup(doc)
+        tokens = doc_tokens(doc, self._word_codes)
+        found = self._collect(doc, tokens)
         evidence: dict[str, list[ThemeHit]] = {}
-        scores = {tid: 0.0 for tid in self.cards}
-        for theme, slots in found.items():
-            card = self.cards[theme]
-            chosen = extract_theme_hits(
-                slots["cue"], slots["context"], slots["veto"], slots["exclude"], card.context_window, sent_of
-            )
-            if chosen:
-                evidence[theme] = [_to_hit(doc, theme, cand, weight) for cand, weight in chosen]
-                scores[theme] = score_theme_evidence(((c.key, w) for c, w in chosen), len(doc))
-        doc._.theme_evidence = evidence
-        doc._.theme_scores = scores
-        doc._.themes = compute_assigned_themes(scores, self.thresholds)
+        scores = dict.fromkeys(self.cards, 0.0)
+        if found:
+            sent_of = _sentence_lookup(doc)
+            for theme, (cues, context, veto, exclude) in found.items():
+                chosen = extract_theme_hits(cues, context, veto, exclude, self._windows[theme], sent_of)
+                if chosen:
+                    evidence[theme] = [self._to_hit(tokens, theme, cand, weight) for cand, weight in chosen]
+                    scores[theme] = score_theme_evidence(((c.key, w) for c, w in chosen), tokens.n)
+        themes = compute_assigned_themes(scores, self.thresholds)
+        if self._plain_extensions:
+            set_doc_value(doc, "theme_evidence", evidence)
+            set_doc_value(doc, "theme_scores", scores)
+            set_doc_value(doc, "themes", themes)
+        else:
+            doc._.theme_evidence = evidence
+            doc._.theme_scores = scores
+            doc._.themes = themes
         return doc
 
+    def _to_hit(self, tokens: DocTokens, theme: str, cand: Candidate, weight: float) -> ThemeHit:
+        # Cached words, not a Span or doc.text: both are rebuilt token by token and cost more than matching.
+        words = [self._lexicon.word(h) for h in tokens.orth[cand.start:cand.end]]
+        start_char, end_char, text = tokens.char_span(words, cand.start)
+        method = cand.method + ("+context" if cand.kind == "ambiguous" else "")
+        return _new_tuple(ThemeHit, (theme, cand.key, method, weight, cand.start, cand.end, start_char, end_char, text))
 
-def _slots(found: dict, theme: str) -> dict[str, list]:
+
+_TERM_SLOTS = {"context": 1, "veto": 2, "exclude": 3}
+_ANCHOR, _PATTERN_WORD = 1, 2  # bits of the theme component in the word codes
+_new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot path)
+
+
+def _build_plan(entry_lists: list[list[_CueInfo]]) -> tuple[tuple, tuple, tuple]:
+    """What a phrase match does, from all entries of its phrases: (cues: (theme, key, kind),
+    anchors: pattern indexes, terms: (theme, slot)), so a match fans out without looking at roles."""
+    cues, anchors, terms = [], [], []
+    for entries in entry_lists:
+        for info in entries:
+            if info.role == "cue":
+                cues.append((info.theme, info.key, info.kind))
+            elif info.role == "anchor":
+                anchors.append(info.pattern_index)
+            else:
+                terms.append((info.theme, _TERM_SLOTS[info.role]))
+    return tuple(cues), tuple(anchors), tuple(terms)
+
+
+def _slots(found: dict, theme: str) -> tuple[list, list, list, list]:
     slots = found.get(theme)
     if slots is None:
-        slots = found[theme] = {"cue": [], "context": [], "veto": [], "exclude": []}
+        slots = found[theme] = ([], [], [], [])
     return slots
 
 
-def _to_hit(doc: Doc, theme: str, cand: Candidate, weight: float) -> ThemeHit:
-    # Tokens, not a Span or doc.text: both are rebuilt token by token and cost more than matching.
-    tokens = [doc[i] for i in range(cand.start, cand.end)]
-    text = "".join(t.text_with_ws for t in tokens[:-1]) + tokens[-1].text
-    start_char = tokens[0].idx
-    method = cand.method + ("+context" if cand.kind == "ambiguous" else "")
-    return ThemeHit(theme, cand.key, method, weight, cand.start, cand.end, start_char, start_char + len(text), text)
 
 
 def _strings_of_anchor(token: Mapping) -> list[str]:
@@ -373,4 +471,4 @@ def find_theme_rules(nlp: Language) -> ThemeRules | None:
     default_config={"themes_dir": None, "user_dirs": []},
 )
 def make_theme_rules(nlp: Language, name: str, themes_dir: str | None, user_dirs: list[str]) -> ThemeRules:
-    return ThemeRules(nlp, name, load_theme_cards(themes_dir, user_dirs))
+    return ThemeRules(nlp, name, load_theme_cards(themes_dir, user_dirs), pipeline_word_codes(nlp))
