@@ -3,9 +3,10 @@
 Texts: the bundled feed sample (corpora/sample/*.xml, read with feedparser), else the development set
 (corpora/eval/dev.jsonl), else the founding story's paragraphs; replicated to --docs documents.
 Prints docs/s for `spacy.blank("en")` tokenisation, for the full rule pipeline (sentencizer, ticker
-linker, theme rules), for `tag_records` (pipeline + output records) and for each component alone,
-with the slowdown ratios. Times are the best of --repeats runs, in CPU time of this process.
-Goal: the rule pipeline within 2x of tokenisation.
+linker, theme rules), for `tag_records` (pipeline + output records) and what each component adds inside
+the pipeline, with the slowdown ratios. Times are CPU time of this process, the best of --repeats runs;
+the runs of tokenisation and of the pipelines are interleaved, so a change in the machine's load hits
+them alike. Goal: the rule pipeline within 2x of tokenisation.
 
     python scripts/bench_tag.py [--docs 5000] [--repeats 3]
 """
@@ -49,14 +50,20 @@ def replicate(texts: list[str], n: int) -> list[str]:
     return [texts[i % len(texts)] for i in range(n)]
 
 
-def time_best(fn, repeats: int) -> float:
-    """Best CPU time of this process over ``repeats`` runs (CPU time: other load on the machine
-    distorts wall-clock ratios far more)."""
-    best = float("inf")
+def cpu_seconds(fn) -> float:
+    """CPU time of this process for one call (CPU time: other load on the machine distorts
+    wall-clock ratios far more)."""
+    started = time.process_time()
+    fn()
+    return time.process_time() - started
+
+
+def time_interleaved(runs: dict, repeats: int) -> dict[str, float]:
+    """Best CPU time of each run over `repeats` rounds, every round running each once in turn."""
+    best = dict.fromkeys(runs, float("inf"))
     for _ in range(repeats):
-        started = time.process_time()
-        fn()
-        best = min(best, time.process_time() - started)
+        for name, fn in runs.items():
+            best[name] = min(best[name], cpu_seconds(fn))
     return best
 
 
@@ -76,32 +83,35 @@ def main(argv=None) -> int:
     texts = replicate(base, args.docs)
     blank = spacy.blank("en")
     nlp = build_pipeline()
-    list(nlp.pipe(texts[:200]))  # warm up vocab and matchers
+    list(nlp.pipe(texts[:200]))  # warm up vocab and caches
     list(blank.pipe(texts[:200]))
     bs = args.batch_size
-    t_tok = time_best(lambda: [d for d in blank.pipe(texts, batch_size=bs)], args.repeats)
-    t_pipe = time_best(lambda: [d for d in nlp.pipe(texts, batch_size=bs)], args.repeats)
+    names = nlp.pipe_names
     records = [{"id": i, "text": t} for i, t in enumerate(texts)]
-    t_tag = time_best(lambda: list(tag_records(nlp, records, batch_size=bs)), args.repeats)
-    docs = [nlp.make_doc(t) for t in texts]
-    per_pipe = {}
-    for name, proc in nlp.pipeline:  # each component on its own, in order, on the same docs
-        per_pipe[name] = time_best(lambda: [proc(d) for d in docs], args.repeats)
+    runs = {"tokenisation": lambda: [d for d in blank.pipe(texts, batch_size=bs)]}
+    for k in range(1, len(names)):  # the first k components: what each adds, inside nlp.pipe
+        runs[f"first {k}"] = (lambda off: lambda: [d for d in nlp.pipe(texts, batch_size=bs, disable=off)])(names[k:])
+    runs["pipeline"] = lambda: [d for d in nlp.pipe(texts, batch_size=bs)]
+    runs["tag_records"] = lambda: list(tag_records(nlp, records, batch_size=bs))
+    best = time_interleaved(runs, args.repeats)
 
     n = len(texts)
+    t_tok, t_pipe, t_tag = best["tokenisation"], best["pipeline"], best["tag_records"]
     words = sum(len(t.split()) for t in base) / len(base)
     print(f"texts: {source}: {len(base)} distinct, replicated to {n} docs (~{words:.0f} words each)")
-    print(f"pipeline: {', '.join(nlp.pipe_names)} "
-          f"({', '.join(type(proc).__name__ for _, proc in nlp.pipeline)})")
+    print(f"pipeline: {', '.join(names)} ({', '.join(type(proc).__name__ for _, proc in nlp.pipeline)})")
     print(f"method: tokenisation and rule pipeline both as nlp.pipe(texts, batch_size={bs}) kept in a list; "
-          f"CPU time of this process, best of {args.repeats}")
-    print("        components: each alone over the same pre-tokenised docs (reused between repeats), "
-          "so their sum can miss per-doc costs seen in nlp.pipe")
+          f"CPU time of this process, best of {args.repeats} interleaved rounds")
+    print("        components: what each adds inside nlp.pipe (the pipeline up to it, minus the one before)")
     print(f"{'spacy.blank tokenisation':32} {n / t_tok:10.0f} docs/s")
     print(f"{'rule pipeline (nlp.pipe)':32} {n / t_pipe:10.0f} docs/s   {t_pipe / t_tok:.2f}x tokenisation")
     print(f"{'tag_records (pipeline + output)':32} {n / t_tag:10.0f} docs/s   {t_tag / t_tok:.2f}x tokenisation")
-    for name, seconds in per_pipe.items():
-        print(f"  component {name:22} {n / seconds:10.0f} docs/s   {seconds / t_tok:.2f}x tokenisation")
+    previous = t_tok
+    for k, name in enumerate(names, start=1):
+        upto = best["pipeline"] if k == len(names) else best[f"first {k}"]
+        added = max(upto - previous, 1e-9)
+        print(f"  component {name:22} {1e6 * added / n:8.1f} us/doc   +{added / t_tok:.2f}x tokenisation")
+        previous = upto
     print(f"ratio: rule pipeline = {t_pipe / t_tok:.2f}x tokenisation time")
     print(f"goal: rule pipeline within 2x of tokenisation -> {'met' if t_pipe / t_tok <= 2 else 'NOT met'}")
     return 0
