@@ -194,7 +194,7 @@ class PhraseIndex:
     def __init__(self):
         self._payloads: dict[tuple[int, ...], object] = {}
         self._words: dict[tuple[int, ...], tuple[tuple[bool, int], ...]] = {}  # (common, length) per word
-        self._by_anchor: dict[int, list[tuple[int, dict]]] | None = None
+        self._by_anchor: dict[int, tuple[dict | None, dict | None]] | None = None
         self._single: dict[int, object] = {}
 
     def __len__(self) -> int:
@@ -213,33 +213,37 @@ class PhraseIndex:
         """The payload of a (pattern) Doc's token sequence, or None."""
         return self._payloads.get(tuple(t.lower for t in tokens))
 
-    def _anchors(self) -> dict[int, list[tuple[int, dict]]]:
-        """Anchor LOWER hash -> [(offset of the anchor in its sequences, trie of those sequences)]."""
+    def _anchors(self) -> dict[int, tuple[dict | None, dict | None]]:
+        """Anchor LOWER hash -> (trie of the sequences that start with it, or None; {LOWER hash of
+        the word before it: [(offset of the anchor, trie of those sequences)]}, or None)."""
         if self._by_anchor is None:
             counts: dict[int, int] = {}
             for sequence in self._payloads:
                 for key in set(sequence):
                     counts[key] = counts.get(key, 0) + 1
-            by_anchor: dict[int, dict[int, dict]] = {}
+            starting: dict[int, dict] = {}
+            inside: dict[int, dict[int, dict[int, dict]]] = {}
             for sequence, payload in self._payloads.items():
                 words = self._words[sequence]
                 offset = min(
                     range(len(sequence)),
                     key=lambda k: (words[k][0], counts[sequence[k]], -words[k][1], k),
                 )
-                level = by_anchor.setdefault(sequence[offset], {}).setdefault(offset, {})
-                node = None
-                for key in sequence:
-                    node = level.get(key)
-                    if node is None:
-                        node = level[key] = [None, {}]
-                    level = node[1]
-                node[0] = payload
-            self._by_anchor = {key: sorted(groups.items()) for key, groups in by_anchor.items()}
+                anchor = sequence[offset]
+                if offset == 0:
+                    level = starting.setdefault(anchor, {})
+                else:  # filed by the word before the anchor: one lookup rules most occurrences out
+                    level = inside.setdefault(anchor, {}).setdefault(sequence[offset - 1], {}).setdefault(offset, {})
+                _trie_add(level, sequence, payload)
+            self._by_anchor = {
+                key: (starting.get(key), {prev: sorted(groups.items()) for prev, groups in inside[key].items()}
+                      if key in inside else None)
+                for key in set(starting) | set(inside)
+            }
             # Most anchors are one-word sequences that nothing longer shares: answered by one lookup.
             self._single = {
-                key: groups[0][1][key][0] for key, groups in self._by_anchor.items()
-                if len(groups) == 1 and groups[0][0] == 0 and not groups[0][1][key][1]
+                key: trie[key][0] for key, (trie, before) in self._by_anchor.items()
+                if before is None and len(trie) == 1 and not trie[key][1]
             }
         return self._by_anchor
 
@@ -252,29 +256,43 @@ class PhraseIndex:
         by_anchor = self._anchors()
         single = self._single
         lower, n = tokens.lowers(), tokens.n
-        out = []
+        out: list[tuple[int, int, object]] = []
         for i in anchors:
-            payload = single.get(lower[i])
+            key = lower[i]
+            payload = single.get(key)
             if payload is not None:
                 out.append((i, i + 1, payload))
                 continue
-            for offset, trie in by_anchor.get(lower[i], ()):
-                start = k = i - offset
-                if start < 0:
-                    continue
-                level = trie
-                while level and k < n:
-                    node = level.get(lower[k])
-                    if node is None:
-                        break
-                    k += 1
-                    payload, level = node
-                    if payload is not None:
-                        out.append((start, k, payload))
+            starting, inside = by_anchor.get(key, (None, None))
+            if starting:
+                _trie_walk(starting, lower, i, n, out)
+            if inside and i:
+                for offset, trie in inside.get(lower[i - 1], ()):
+                    if i >= offset:
+                        _trie_walk(trie, lower, i - offset, n, out)
         if len(out) > 1:
-            out.sort(key=_span_of)
+            out.sort()  # by (start, end): one sequence per span, so payloads are never compared
         return out
 
 
-def _span_of(match: tuple[int, int, object]) -> tuple[int, int]:
-    return match[0], match[1]
+def _trie_add(level: dict, sequence: tuple[int, ...], payload) -> None:
+    node = None
+    for key in sequence:
+        node = level.get(key)
+        if node is None:
+            node = level[key] = [None, {}]
+        level = node[1]
+    node[0] = payload
+
+
+def _trie_walk(level: dict, lower: list[int], start: int, n: int, out: list) -> None:
+    """Append (start, end, payload) for each sequence of the trie the tokens from `start` spell."""
+    k = start
+    while level and k < n:
+        node = level.get(lower[k])
+        if node is None:
+            return
+        k += 1
+        payload, level = node
+        if payload is not None:
+            out.append((start, k, payload))
