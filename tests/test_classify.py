@@ -21,7 +21,7 @@ from nlp.classify.datasets import (  # noqa: E402
     parse_sentfin_decisions,
     parse_twitter_csv,
 )
-from nlp.classify.model import HeadConfig, build_multitask_model, load_model_dir, save_model_dir  # noqa: E402
+from nlp.classify.model import load_model_dir, save_model_dir  # noqa: E402
 from nlp.classify.pipeline import ClassifierPipeline, build_batches, build_padded_span_mask, select_device  # noqa: E402
 from nlp.classify.themes_weak import (  # noqa: E402
     ThemeCard,
@@ -33,23 +33,6 @@ from nlp.classify.themes_weak import (  # noqa: E402
 from nlp.classify.train import build_length_buckets, build_span_token_mask  # noqa: E402
 from nlp.errors import NarrativeError  # noqa: E402
 
-WORDS = "the shares of acme rose fell sharply after earnings profit loss fed cut rates factory ohio plant new".split()
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """A 2-layer, 32-wide BERT with a WordPiece vocabulary written here."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    vocab = tmp_path_factory.mktemp("tiny") / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "$"] + WORDS) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=8 + len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
-    heads = HeadConfig(id2label={0: "positive", 1: "negative", 2: "neutral"}, theme_labels=["reshoring", "monetary_policy"], max_length=32)
-    model = build_multitask_model(BertModel(config), heads)
-    return model, tokenizer
 
 
 def make_pipeline(tiny, batch_size=2):

@@ -8,31 +8,14 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from nlp.classify import onnx_backend  # noqa: E402
-from nlp.classify.model import HeadConfig, build_multitask_model  # noqa: E402
 from nlp.classify.onnx_backend import build_export_key, compute_entity_logits  # noqa: E402
 from nlp.classify.pipeline import ClassifierPipeline, resolve_quantize  # noqa: E402
 from nlp.errors import NarrativeError  # noqa: E402
 
-WORDS = "the shares of acme rose fell sharply after earnings profit loss fed cut rates factory ohio plant new".split()
 TEXTS = ["acme shares rose sharply after earnings", "fed cut rates", "the new ohio factory plant",
          "loss", "profit fell after the fed cut rates sharply , acme shares fell"]
 SPAN_WORDS = [["acme"], [], ["ohio", "factory"], [], ["acme"]]
 SPANS = [[(t.find(w), t.find(w) + len(w)) for w in words] for t, words in zip(TEXTS, SPAN_WORDS)]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """A 2-layer, 32-wide BERT with a WordPiece vocabulary written here."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    vocab = tmp_path_factory.mktemp("tiny") / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "$"] + WORDS) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=8 + len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
-    heads = HeadConfig(id2label={0: "positive", 1: "negative", 2: "neutral"}, theme_labels=["reshoring", "monetary_policy"], max_length=32)
-    return build_multitask_model(BertModel(config), heads), tokenizer
 
 
 @pytest.fixture
