@@ -79,7 +79,9 @@ def resolve_classifier_backend(device: str = "auto", quantize: str | None = None
     without loading the model, e.g. for a pipeline fingerprint: labels differ slightly by backend."""
     from nlp.classify.pipeline import resolve_device, resolve_quantize
 
-    return resolve_quantize(quantize or DEFAULT_QUANTIZE, resolve_device(device))
+    if str(quantize or DEFAULT_QUANTIZE).lower() in ("auto", "none"):
+        return None  # torch; decided without resolve_device, which imports torch (a no-op rerun must not)
+    return resolve_quantize(quantize, resolve_device(device))
 
 
 def default_backbone_path() -> Path:
