@@ -29,12 +29,14 @@ _CASHTAG_RE = re.compile(r"\$[A-Z][A-Z.]{0,5}\b")
 
 @dataclass
 class Example:
-    """A text with an optional document label and labelled character spans (entities)."""
+    """A text with an optional document label, labelled character spans (entities) and, for the
+    theme stage, its theme ids (None: no theme label; an empty tuple: a negative for every theme)."""
 
     text: str
     label: str | None
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     source: str = ""
+    themes: tuple[str, ...] | None = None
 
 
 def parse_twitter_csv(raw: str) -> list[Example]:

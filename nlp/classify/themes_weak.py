@@ -161,6 +161,59 @@ def train_theme_head(model, features, weak: WeakSet, theme_ids: list[str], seed:
     return {"n_train": int((~held).sum()), "n_held_out": int(held.sum()), "positives": dict(zip(theme_ids, pos.int().tolist())), "thresholds": thresholds}
 
 
+def build_theme_examples(weak: WeakSet, held_in: bool = True) -> list:
+    """The weak set's held-in rows as training examples with theme ids (no sentiment label);
+    a row of weight w appears round(w) times (the cards' own sentences count more)."""
+    from nlp.classify.datasets import Example
+
+    examples = []
+    for text, labels, weight, source in zip(weak.texts, weak.labels, weak.weights, weak.sources):
+        if is_held_out(text) != held_in:
+            examples += [Example(text, None, [], source, tuple(sorted(labels)))] * max(1, round(weight))
+    return examples
+
+
+def compute_theme_pos_weight(weak: WeakSet, theme_ids: list[str]):
+    """Negatives per positive among held-in rows, per theme, capped at 20 (BCE pos_weight)."""
+    import torch
+
+    rows = [labels for text, labels in zip(weak.texts, weak.labels) if not is_held_out(text)]
+    pos = torch.tensor([sum(t in labels for labels in rows) for t in theme_ids], dtype=torch.float32)
+    return ((len(rows) - pos) / pos.clamp(min=1)).clamp(max=20.0)
+
+
+def finetune_theme_model(model, tokenizer, weak: WeakSet, theme_ids: list[str], rehearsal: list, settings,
+                         threads: int = 2, device: str = "cpu") -> dict:
+    """Fine-tune the whole model on the weak theme labels (held-in rows) mixed with ``rehearsal``
+    sentiment examples (so the sentiment heads keep what they learnt), then set each theme's
+    threshold on the held-out rows with the fine-tuned model. The theme head should already be
+    fitted on the frozen encoder (``train_theme_head``): fine-tuning starts from it."""
+    from nlp.classify.train import train_sentiment
+
+    examples = build_theme_examples(weak) + list(rehearsal)
+    stats = train_sentiment(model, tokenizer, examples, settings, device=device, theme_ids=theme_ids,
+                            theme_pos_weight=compute_theme_pos_weight(weak, theme_ids))
+    model.to("cpu")
+    held = [(text, labels) for text, labels in zip(weak.texts, weak.labels) if is_held_out(text)]
+    probs = compute_theme_probs(model, tokenizer, [t for t, _ in held], threads)
+    thresholds = {t: compute_shrunk_threshold(probs[:, j].tolist(), [float(t in labels) for _, labels in held])
+                  for j, t in enumerate(theme_ids)}
+    model.heads.theme_thresholds = thresholds
+    return {**stats, "n_theme_examples": len(examples) - len(rehearsal), "n_rehearsal": len(rehearsal),
+            "thresholds": thresholds}
+
+
+def compute_theme_probs(model, tokenizer, texts: list[str], threads: int):
+    """Theme probabilities (numpy, texts x themes) from the model's own theme head."""
+    import numpy as np
+
+    from nlp.classify.pipeline import ClassifierPipeline
+
+    results = ClassifierPipeline(model, tokenizer, device="cpu", threads=threads, batch_size=64)(texts)
+    labels = model.heads.theme_labels
+    return np.array([[r["theme_probs"][t] for t in labels] for r in results]).reshape(len(texts), len(labels))
+
+
 def compute_shrunk_threshold(probs: list[float], gold: list[float], prior: float = 0.5, strength: int = 10) -> float:
     """The best-F1 threshold pulled towards ``prior`` when the held-out positives are few
     (weight n / (n + strength)): a threshold fitted on three positives is mostly noise."""
@@ -361,8 +414,11 @@ def compute_theme_features(model, tokenizer, texts: list[str], threads: int):
 
 
 def run_theme_stage(init_dir: Path, out_dir: Path, themes_dir: Path | None = None, data_dir: Path | None = None,
-                    seed: int = 13, threads: int = 2, variant: str = FINAL_VARIANT, cache: Path | None = None) -> dict:
-    """Weak-label, train the theme head on the frozen model at ``init_dir``, save to ``out_dir``."""
+                    seed: int = 13, threads: int = 2, variant: str = FINAL_VARIANT, cache: Path | None = None,
+                    finetune=None, rehearsal: int = 0, device: str = "cpu") -> dict:
+    """Weak-label, train the theme head on the frozen model at ``init_dir``, save to ``out_dir``.
+    ``finetune`` (TrainSettings): then fine-tune the whole model on the weak labels with
+    ``rehearsal`` sentiment examples of the default mix (see finetune_theme_model)."""
     from nlp.classify.model import load_model_dir, save_model_dir
     from nlp.classify.registry import load_tokenizer
     from nlp.classify.train import save_model_card
@@ -371,12 +427,31 @@ def run_theme_stage(init_dir: Path, out_dir: Path, themes_dir: Path | None = Non
     weak = training.weak_sets[variant]
     model = load_model_dir(init_dir)
     tokenizer = load_tokenizer(str(init_dir))
-    stats = train_theme_head(model, compute_theme_features(model, tokenizer, weak.texts, threads), weak, [c.id for c in training.cards], seed=seed)
+    theme_ids = [c.id for c in training.cards]
+    stats = train_theme_head(model, compute_theme_features(model, tokenizer, weak.texts, threads), weak, theme_ids, seed=seed)
+    if finetune is not None:
+        stats["linear_head_thresholds"] = stats.pop("thresholds")
+        stats["finetune"] = finetune_theme_model(model, tokenizer, weak, theme_ids, _rehearsal(data_dir, rehearsal, seed),
+                                                 finetune, threads, device)
+        stats["finetune_settings"] = {**finetune.__dict__, "rehearsal": rehearsal}
     stats["weak_label_counts"] = training.label_counts
     model.heads.extra["theme_training"] = {**stats, "variant": variant, "seed": seed}
     save_model_dir(model, tokenizer, out_dir)
     save_model_card(out_dir)
     return stats
+
+
+def _rehearsal(data_dir: Path | None, n: int, seed: int) -> list:
+    """A seeded sample of ``n`` examples of the default sentiment mix."""
+    import random
+
+    from nlp.classify.datasets import load_sentiment_training_set
+    from nlp.settings import shared_data_dir
+
+    if n <= 0:
+        return []
+    pool = load_sentiment_training_set(data_dir or shared_data_dir())
+    return random.Random(seed).sample(pool, min(n, len(pool)))
 
 
 def compute_label_counts(labels: Sequence[set[str]]) -> dict[str, int]:

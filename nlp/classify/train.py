@@ -1,10 +1,12 @@
 """Training loops: fine-tune encoder + sentiment/entity heads, and fit the theme head.
 
-Sentiment: every example may carry a document label and labelled character spans; the loss is
-cross-entropy on the document head plus cross-entropy on the entity (span) head. Batches are
-length-bucketed (shuffle, then sort within chunks) so dynamic padding stays short.
-Themes: the encoder is frozen; pooled vectors are computed once and a linear multi-label head
-is fitted with BCE, which also makes a few-shot card cheap to train.
+One loop trains every head on one encoder (`train_sentiment`): an example may carry a document
+label, labelled character spans and theme ids; the loss is cross-entropy on the document head,
+plus cross-entropy on the entity (span) head, plus (when theme ids are given) BCE on the theme
+head for the examples that carry theme labels. Batches are length-bucketed (shuffle, then sort
+within chunks) so dynamic padding stays short.
+Themes are trained in two steps (themes_weak.py): a linear head on the frozen encoder (cheap, so
+a few-shot card trains in a minute), then optionally the whole encoder with sentiment rehearsal.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class TrainSettings:
     weight_decay: float = 0.01
     max_length: int = 64
     entity_weight: float = 0.5
+    theme_weight: float = 1.0
     seed: int = 13
     threads: int = 2
     log_every: int = 25
@@ -73,8 +76,17 @@ def encode_examples(tokenizer, examples: list[Example], max_length: int) -> list
     for i, ex in enumerate(examples):
         offsets = [tuple(o) for o in enc["offset_mapping"][i]]
         spans = [(build_span_token_mask(offsets, s, e), lab) for s, e, lab in ex.spans]
-        rows.append({"input_ids": enc["input_ids"][i], "label": ex.label, "spans": [(m, l) for m, l in spans if any(m)]})
+        rows.append({"input_ids": enc["input_ids"][i], "label": ex.label, "spans": [(m, l) for m, l in spans if any(m)],
+                     "themes": ex.themes})
     return rows
+
+
+def collate_themes(rows: list[dict], theme_ids: list[str]):
+    """(0/1 targets, one row per example, theme_ids order; bool mask of the rows with theme labels)."""
+    import torch
+
+    targets = torch.tensor([[1.0 if t in (r.get("themes") or ()) else 0.0 for t in theme_ids] for r in rows])
+    return targets, torch.tensor([r.get("themes") is not None for r in rows])
 
 
 def collate(rows: list[dict], label2id: dict[str, int], pad_id: int):
@@ -98,12 +110,15 @@ def collate(rows: list[dict], label2id: dict[str, int], pad_id: int):
     return ids, mask, labels, spans
 
 
-def train_sentiment(model, tokenizer, examples: list[Example], settings: TrainSettings, device: str = "cpu") -> dict:
-    """Fine-tune encoder, sentiment and entity heads in place; returns training stats."""
+def train_sentiment(model, tokenizer, examples: list[Example], settings: TrainSettings, device: str = "cpu",
+                    theme_ids: list[str] | None = None, theme_pos_weight=None) -> dict:
+    """Fine-tune the encoder with the sentiment and entity heads (and, given ``theme_ids``, the theme
+    head on the examples that carry theme labels) in place; returns training stats."""
     import torch
     from torch.nn import functional as F
 
     seed_everything(settings.seed, settings.threads)
+    theme_loss = _theme_loss(theme_ids, theme_pos_weight, settings.theme_weight, device)
     label2id = {v: k for k, v in model.heads.id2label.items()}
     rows = encode_examples(tokenizer, examples, settings.max_length)
     batches = _epoch_batches(rows, settings)
@@ -117,6 +132,8 @@ def train_sentiment(model, tokenizer, examples: list[Example], settings: TrainSe
         loss = F.cross_entropy(out["sentiment_logits"], labels.to(device), ignore_index=-100) if (labels >= 0).any() else 0.0
         if "entity_logits" in out:
             loss = loss + settings.entity_weight * F.cross_entropy(out["entity_logits"], span_labels.to(device))
+        if theme_loss is not None:
+            loss = loss + theme_loss(out["theme_logits"], [rows[i] for i in batch])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step(); scheduler.step(); optimizer.zero_grad()
@@ -126,6 +143,24 @@ def train_sentiment(model, tokenizer, examples: list[Example], settings: TrainSe
             log.info("step %d/%d loss %.4f %.1f ex/s eta %.1f min", step, total, float(loss.detach()) if hasattr(loss, "detach") else loss, rate, (total - step) * settings.batch_size / rate / 60)
     model.eval()
     return {"steps": step, "scheduled_steps": total, "examples_seen": seen, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _theme_loss(theme_ids: list[str] | None, pos_weight, weight: float, device: str):
+    """BCE of the theme head over the batch rows that carry theme labels (None without themes)."""
+    if not theme_ids:
+        return None
+    import torch
+
+    bce = torch.nn.BCEWithLogitsLoss(pos_weight=None if pos_weight is None else pos_weight.to(device))
+
+    def loss(logits, batch_rows: list[dict]):
+        targets, labelled = collate_themes(batch_rows, theme_ids)
+        if not labelled.any():
+            return 0.0
+        labelled = labelled.to(device)
+        return weight * bce(logits[labelled], targets.to(device)[labelled])
+
+    return loss
 
 
 def _epoch_batches(rows: list[dict], settings: TrainSettings) -> list[list[int]]:

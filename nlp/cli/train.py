@@ -33,6 +33,8 @@ def train(
     device: str = typer.Option("auto", "--device", help="auto, cuda, mps or cpu."),
     online: bool = typer.Option(False, "--online", help="allow downloading a backbone from a model hub."),
     out: Optional[Path] = typer.Option(None, "--out", help="output model directory (sentiment default models/narrative-custom; themes default: update --model in place)."),
+    finetune: bool = typer.Option(False, "--finetune", help="themes: after the linear head, fine-tune the whole model on the weak labels with sentiment rehearsal (minutes, not seconds; uses --epochs, --lr, --max-length)."),
+    rehearsal: int = typer.Option(4000, "--rehearsal", help="themes --finetune: sentiment examples of the default mix rehearsed alongside."),
 ) -> None:
     """Train the classifier and write a model directory with MODEL_CARD.md."""
     from nlp.classify.pipeline import resolve_device
@@ -58,7 +60,13 @@ def train(
         if not (init / "config.json").is_file():
             raise NarrativeError(f"--model must be a trained model directory for themes: {init}")
         target = out or init
-        stats = run_theme_stage(init, target, themes_dir=themes_dir, data_dir=data, seed=seed, threads=threads)
+        settings = None
+        if finetune:
+            from nlp.classify.train import TrainSettings
+
+            settings = TrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, max_length=max_length, seed=seed, threads=threads)
+        stats = run_theme_stage(init, target, themes_dir=themes_dir, data_dir=data, seed=seed, threads=threads,
+                                finetune=settings, rehearsal=rehearsal if finetune else 0, device=dev)
     typer.echo(f"wrote {target} ({', '.join(f'{k}={v}' for k, v in stats.items() if not isinstance(v, dict))})")
 
 
