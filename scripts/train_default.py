@@ -36,9 +36,22 @@ def run_sentiment(args) -> None:
     print(json.dumps(stats), flush=True)
 
 
+def run_distill(args) -> None:
+    from nlp.classify.distill import run_distill_stage
+    from nlp.classify.themes_weak import FINAL_VARIANT, build_theme_training
+    from nlp.classify.train import TrainSettings
+
+    settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, max_length=args.max_length,
+                             seed=args.seed, threads=args.threads, max_steps=args.max_steps, stop_after=args.stop_after)
+    training = build_theme_training(seed=args.seed, threads=args.threads, cache=Path(args.cache) if args.cache else None)
+    stats = run_distill_stage(Path(args.init), Path(args.out), args.layers, settings,
+                              data_dir=Path(args.data) if args.data else None, theme_texts=training.weak_sets[FINAL_VARIANT].texts)
+    print(json.dumps(stats), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stage", choices=["sentiment", "themes"], required=True)
+    parser.add_argument("--stage", choices=["sentiment", "themes", "distill"], required=True)
     parser.add_argument("--model", default=None, help="backbone (default: verified all-MiniLM-L6-v2)")
     parser.add_argument("--init", default=None, help="model directory to continue from (sentiment) or to fit the theme head on (themes)")
     parser.add_argument("--sources", default=None, help="sentiment: comma list of twitter,sentfin,written (default all)")
@@ -56,6 +69,7 @@ def main() -> None:
     parser.add_argument("--finetune", action="store_true",
                         help="themes: after the linear head, fine-tune the whole model on the weak labels (uses --epochs, --lr, --max-length)")
     parser.add_argument("--rehearsal", type=int, default=4000, help="themes --finetune: sentiment examples mixed in")
+    parser.add_argument("--layers", type=int, default=3, help="distill: encoder layers of the student (teacher: --init)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -63,6 +77,8 @@ def main() -> None:
     started = time.perf_counter()
     if args.stage == "sentiment":
         run_sentiment(args)
+    elif args.stage == "distill":
+        run_distill(args)
     else:
         from nlp.classify.themes_weak import run_theme_stage
         from nlp.classify.train import TrainSettings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from enum import Enum
 from pathlib import Path
@@ -16,11 +17,12 @@ from nlp.errors import NarrativeError
 class Task(str, Enum):
     sentiment = "sentiment"
     themes = "themes"
+    distill = "distill"
 
 
 @command("train")
 def train(
-    task: Task = typer.Argument(..., help="sentiment: fine-tune encoder + sentiment heads; themes: weak-label and fit the theme head."),
+    task: Task = typer.Argument(..., help="sentiment: fine-tune encoder + sentiment heads; themes: weak-label and fit the theme head; distill: train a shallower, faster student of --model."),
     data: Optional[Path] = typer.Option(None, "--data", help="sentiment: a CSV/JSONL with text,label, or the shared data folder (default ../shared/data)."),
     model: Optional[str] = typer.Option(None, "--model", help="sentiment: backbone name or path (default: bundled all-MiniLM-L6-v2). themes: model directory to start from."),
     themes_dir: Optional[Path] = typer.Option(None, "--themes-dir", help="themes: folder of theme cards (default corpora/themes)."),
@@ -35,6 +37,7 @@ def train(
     out: Optional[Path] = typer.Option(None, "--out", help="output model directory (sentiment default models/narrative-custom; themes default: update --model in place)."),
     finetune: bool = typer.Option(False, "--finetune", help="themes: after the linear head, fine-tune the whole model on the weak labels with sentiment rehearsal (minutes, not seconds; uses --epochs, --lr, --max-length)."),
     rehearsal: int = typer.Option(4000, "--rehearsal", help="themes --finetune: sentiment examples of the default mix rehearsed alongside."),
+    layers: int = typer.Option(3, "--layers", help="distill: encoder layers of the student."),
 ) -> None:
     """Train the classifier and write a model directory with MODEL_CARD.md."""
     from nlp.classify.pipeline import resolve_device
@@ -53,6 +56,8 @@ def train(
         settings = TrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, max_length=max_length, seed=seed, threads=threads)
         target = out or MODELS_DIR / "narrative-custom"
         stats = train_sentiment_model(model, data, target, settings, device=dev, local_files_only=not online)
+    elif task is Task.distill:
+        stats, target = _distill(model, data, out, layers, epochs, batch_size, learning_rate, max_length, seed, threads, dev)
     else:
         from nlp.classify.themes_weak import run_theme_stage
 
@@ -68,6 +73,25 @@ def train(
         stats = run_theme_stage(init, target, themes_dir=themes_dir, data_dir=data, seed=seed, threads=threads,
                                 finetune=settings, rehearsal=rehearsal if finetune else 0, device=dev)
     typer.echo(f"wrote {target} ({', '.join(f'{k}={v}' for k, v in stats.items() if not isinstance(v, dict))})")
+
+
+def _distill(model, data, out, layers, epochs, batch_size, learning_rate, max_length, seed, threads, device):
+    """A ``layers``-layer student of the model directory ``model`` (default narrative-minilm), trained on
+    the default sentiment mix and the theme pool (weak-labelled texts) under ``data``."""
+    from nlp.classify.distill import run_distill_stage
+    from nlp.classify.themes_weak import FINAL_VARIANT, build_theme_training
+    from nlp.classify.train import TrainSettings
+    from nlp.settings import MODELS_DIR
+
+    teacher = Path(model) if model else MODELS_DIR / "narrative-minilm"
+    if not (teacher / "config.json").is_file():
+        raise NarrativeError(f"--model must be a trained model directory to distil: {teacher}")
+    if not 1 <= layers < int(json.loads((teacher / "config.json").read_text()).get("num_hidden_layers", 0) or 0):
+        raise NarrativeError(f"--layers must be at least 1 and fewer than the teacher's layers ({teacher})")
+    settings = TrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, max_length=max_length, seed=seed, threads=threads)
+    target = out or MODELS_DIR / f"{teacher.name}-l{layers}"
+    pool = build_theme_training(data_dir=data, seed=seed, threads=threads).weak_sets[FINAL_VARIANT].texts
+    return run_distill_stage(teacher, target, layers, settings, data_dir=data, theme_texts=pool, device=device), target
 
 
 @command("evaluate")
