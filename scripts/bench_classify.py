@@ -8,7 +8,11 @@ into the user cache, timed separately as "load").
 Each configuration is timed ``--rounds`` times, rounds interleaved so that a burst of load on a
 shared machine hits every configuration alike; the median is printed.
 
-    python scripts/bench_classify.py [--n 512] [--threads 2] [--device auto] [--rounds 3]
+With ``--student DIR`` (a model from ``narrative train distill``) the student's pipeline is timed
+too, fp32 and (on CPU) torch int8, against the same baselines: the raw forward and the naive
+pipeline of ``--model``, what a user would otherwise run.
+
+    python scripts/bench_classify.py [--n 512] [--threads 2] [--device auto] [--rounds 3] [--student DIR]
 """
 
 from __future__ import annotations
@@ -75,6 +79,17 @@ def load_cpu_backends(path: Path, tokenizer, batch_size: int) -> tuple[dict, lis
     return backends, notes
 
 
+def load_student(path: Path, device: str, batch_size: int) -> dict:
+    """The student's pipeline, fp32 (autocast on GPU) and, on CPU, torch int8."""
+    student, tokenizer = load_model_dir(path), load_tokenizer(str(path))
+    layers = student.encoder.config.num_hidden_layers
+    configs = {f"student ({layers} layers) pipeline": ClassifierPipeline(student, tokenizer, device=device, batch_size=batch_size)}
+    if device == "cpu":
+        configs[f"student ({layers} layers) pipeline int8"] = ClassifierPipeline(
+            load_model_dir(path), tokenizer, device="cpu", batch_size=batch_size, quantize="int8")
+    return configs
+
+
 def raw_forward(model, tokenizer, device: str, batch_size: int, max_length: int):
     """The same model, batches in input order padded to their longest text, no post-processing."""
     import torch
@@ -110,6 +125,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--rounds", type=int, default=3, help="times each configuration is timed (median printed)")
+    parser.add_argument("--student", default=None, help="a distilled student's model directory to time beside --model")
     args = parser.parse_args()
     import torch
 
@@ -127,6 +143,8 @@ def main() -> None:
     if device == "cpu":
         backends, notes = load_cpu_backends(path, tokenizer, args.batch_size)
         configs.update(backends)
+    if args.student:
+        configs.update(load_student(Path(args.student), device, args.batch_size))
     configs["raw batched forward"] = raw_forward(model, tokenizer, device, args.batch_size, model.heads.max_length)
     with tempfile.TemporaryDirectory() as tmp:
         configs["naive transformers.pipeline, 1 at a time"] = naive_pipeline(model, tokenizer, device, Path(tmp))

@@ -24,8 +24,11 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache" / "onnx"
 
 
-def test_resolve_quantize_auto_is_torch_and_onnx_is_opt_in():
-    assert resolve_quantize("auto", "cpu") is None and resolve_quantize("auto", "cuda") is None
+def test_resolve_quantize_auto_is_onnx_int8_on_cpu_when_installed(monkeypatch):
+    monkeypatch.setattr(onnx_backend, "find_spec", lambda name: object())
+    assert resolve_quantize("auto", "cpu") == "onnx-int8" and resolve_quantize("auto", "cuda") is None
+    monkeypatch.setattr(onnx_backend, "find_spec", lambda name: None)
+    assert resolve_quantize("auto", "cpu") is None  # without ONNX Runtime: torch
     assert resolve_quantize(None, "cpu") is None and resolve_quantize("none", "cuda") is None
     assert resolve_quantize("ONNX-INT8", "cpu") == "onnx-int8"  # availability is checked when loading
 
@@ -109,14 +112,16 @@ def test_onnx_int8_is_cached_and_reused(tiny, cache, monkeypatch):
         ClassifierPipeline(model, tokenizer, device="cpu", quantize="onnx-int8", model_digest="d2")
 
 
-def test_load_classifier_defaults_to_torch(tiny, tmp_path, cache, monkeypatch):
+def test_load_classifier_defaults_to_onnx_int8_on_cpu_when_installed(tiny, tmp_path, cache, monkeypatch):
     from nlp.classify.model import save_model_dir
     from nlp.classify.registry import load_classifier, resolve_classifier_backend
 
     model, tokenizer = tiny
     save_model_dir(model, tokenizer, tmp_path / "m")
-    expected = None
+    expected = "onnx-int8" if onnx_backend.onnxruntime_available() else None
     assert resolve_classifier_backend("cpu") == expected
+    assert resolve_classifier_backend("auto") == ("auto" if expected else None)  # no torch import to find a GPU
+    assert resolve_classifier_backend("cuda") is None
     assert load_classifier(str(tmp_path / "m"), device="cpu").quantize == expected
     assert load_classifier(str(tmp_path / "m"), device="cpu", quantize="none").quantize is None
     monkeypatch.setattr(onnx_backend, "find_spec", lambda name: None)

@@ -6,11 +6,13 @@ Each theme gets two pieces of evidence in [0, 1]:
   p = t maps to 0.5 (piecewise linear: p < t -> 0.5 p / t; p >= t -> 0.5 + 0.5 (p - t) / (1 - t)).
 
 fused = RULE_WEIGHT * r + (1 - RULE_WEIGHT) * m, and the theme is kept when fused >= 0.5.
-With RULE_WEIGHT = 0.6 the model acts as a veto on rule hits: one strong cue (r = 0.63) is kept
-unless the model is clearly against it (m < 0.3), and the model alone cannot add a theme.
-Measured on corpora/eval/dev.jsonl (micro-F1; weight chosen on that set, so optimistic):
-rules alone 0.938; fused 0.873 at weight 0.4, 0.922 at 0.5, 0.926 at 0.6, 0.927 at 0.7.
-The model does not yet beat the rules there; the veto form keeps the loss small.
+With RULE_WEIGHT = 0.7 the model mostly acts as a veto on rule hits: one strong cue (r = 0.63) is
+kept unless the model is clearly against it (m < 0.2); one weak cue (r = 0.39, below the rules'
+own thresholds) needs a confident model (m >= 0.76); the model alone cannot add a theme.
+Measured on corpora/eval/dev.jsonl with the default model (micro-F1; the weight was chosen on
+that set, so the fused figures are optimistic): rules alone 0.938; fused 0.855 at weight 0.4,
+0.914 at 0.5, 0.916 at 0.6, 0.924 at 0.7, 0.935 at 0.8 (where the model barely matters).
+The model does not beat the rules on the dev set, whose rules were corrected on it.
 A theme the model does not know (a new card before ``narrative train themes``) is decided by
 its rule score alone.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-RULE_WEIGHT = 0.6
+RULE_WEIGHT = 0.7
 DEFAULT_THRESHOLD = 0.5
 DECISION = 0.5
 

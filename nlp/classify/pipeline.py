@@ -6,16 +6,17 @@ runs under fp16/bf16 autocast. On CPU, ``quantize`` picks the backend (scripts/b
 measures each): None/"none" torch fp32; "int8" torch dynamic int8 of the Linear layers (one
 weight scale per output channel); "onnx" ONNX Runtime fp32 and "onnx-int8" ONNX Runtime with
 per-channel int8 weights (nlp/classify/onnx_backend.py, exported once into the user cache);
-"auto" (the default) is torch: on an idle 2-core CPU torch fp32 measured faster than ONNX Runtime
-fp32 (63-66 against 39-56 texts/s), and the int8 modes move labels (Twitter macro-F1 -0.6 points,
-fused theme F1 -1 point with onnx-int8), so every faster mode is opt-in.
+"auto" (the default) is ONNX Runtime int8 on a CPU where onnxruntime is installed, else
+torch: on the 2-core CPU here it ran 108 and 100 texts/s against torch fp32's 64 and 59 (two
+runs of scripts/bench_classify.py), with labels within 0.3 points of fp32 on FPB, Twitter and
+the fused dev themes (the model card has the table). On GPU "auto" is torch with autocast.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nlp.classify.onnx_backend import ONNX_MODES
+from nlp.classify.onnx_backend import ONNX_MODES, onnxruntime_available
 from nlp.classify.train import build_span_token_mask
 from nlp.errors import NarrativeError
 
@@ -45,11 +46,13 @@ def resolve_device(requested: str | None = "auto") -> str:
 
 def resolve_quantize(requested: str | None, device: str) -> str | None:
     """The CPU backend: None (torch, fp32 on CPU, autocast on GPU), "int8", "onnx" or "onnx-int8".
-    "auto" means torch (see the module docstring for why)."""
+    "auto" is "onnx-int8" on CPU when ONNX Runtime is installed, else torch (module docstring)."""
     choice = "none" if requested is None else str(requested).lower()
     if choice not in QUANTIZE_CHOICES:
         raise NarrativeError(f"unknown quantisation {requested!r}: use {', '.join(QUANTIZE_CHOICES)}")
-    if choice in ("auto", "none"):
+    if choice == "auto":
+        return "onnx-int8" if device == "cpu" and onnxruntime_available() else None
+    if choice == "none":
         return None
     if device != "cpu":
         raise NarrativeError(f"quantize={choice!r} is for CPU; use --device cpu")

@@ -76,11 +76,19 @@ def compute_model_dir_digest(path: Path) -> str:
 
 def resolve_classifier_backend(device: str = "auto", quantize: str | None = None) -> str | None:
     """The backend ``load_classifier`` will run (None: torch; "int8", "onnx", "onnx-int8"), known
-    without loading the model, e.g. for a pipeline fingerprint: labels differ slightly by backend."""
+    without loading the model, e.g. for a pipeline fingerprint: labels differ slightly by backend.
+
+    For the default ("auto") with ``device`` "auto" and ONNX Runtime installed the answer is "auto"
+    (onnx-int8 on CPU, torch autocast on GPU): telling which would import torch to look for a GPU,
+    and a rerun with nothing new must not pay for that. An explicit device settles it."""
+    from nlp.classify.onnx_backend import onnxruntime_available
     from nlp.classify.pipeline import resolve_device, resolve_quantize
 
-    if str(quantize or DEFAULT_QUANTIZE).lower() in ("auto", "none"):
-        return None  # torch; decided without resolve_device, which imports torch (a no-op rerun must not)
+    choice = str(quantize or DEFAULT_QUANTIZE).lower()
+    if choice == "none" or (choice == "auto" and not onnxruntime_available()):
+        return None
+    if choice == "auto":
+        return "auto" if str(device or "auto").lower() == "auto" else resolve_quantize("auto", device)
     return resolve_quantize(quantize, resolve_device(device))
 
 

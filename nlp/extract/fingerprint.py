@@ -17,8 +17,9 @@ from nlp.errors import NarrativeError
 from nlp.settings import CORPORA_DIR, MODELS_DIR, REPO_ROOT
 
 NO_MODEL = "none"
-# Bump when extraction itself (relevance, novelty, row building) changes what it writes.
-EXTRACTION_SCHEMA = "x1"
+# Bump when extraction itself (relevance, novelty, row building, how rule and model themes are
+# fused) changes what it writes. x2: theme fusion rule weight 0.6 -> 0.7.
+EXTRACTION_SCHEMA = "x2"
 
 
 @dataclass
@@ -58,8 +59,8 @@ def _tagging_files() -> list[Path]:
 
 def load_pipeline_fingerprint(model_digest: str | None, quantize: str | None = None, device: str = "auto") -> dict[str, str]:
     """The digests that make up the pipeline version (stored in the run's config). The classifier's
-    backend is resolved first (``quantize`` None or "auto" is ONNX Runtime int8 on CPU when it is
-    installed, torch otherwise), since int8 and fp32 weights give slightly different labels."""
+    backend is part of it (int8 and fp32 weights give slightly different labels): explicit modes
+    by name, the default by what it resolves to without importing torch (``resolve_backend``)."""
     from nlp import __version__
 
     fingerprint = {
