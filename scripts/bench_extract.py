@@ -249,6 +249,7 @@ def time_raw_forward(classifier, units: list[tuple[str, list]]) -> tuple[float, 
     """(wall, CPU) seconds for the model forward alone over pre-tokenised, length-sorted, padded batches."""
     import torch
 
+    from nlp.classify.onnx_backend import ONNX_MODES
     from nlp.classify.pipeline import build_batches
 
     ids = classifier.tokenizer([u for u, _ in units], truncation=True, max_length=classifier.max_length)["input_ids"]
@@ -262,10 +263,15 @@ def time_raw_forward(classifier, units: list[tuple[str, list]]) -> tuple[float, 
             tensor[row, : len(ids[i])] = torch.tensor(ids[i])
             mask[row, : len(ids[i])] = 1
         batches.append((tensor.to(classifier.device), mask.to(classifier.device)))
+    if classifier.quantize in ONNX_MODES:  # the backend's own forward: ONNX Runtime on numpy arrays
+        def forward(tensor, mask):
+            classifier.model.predict(tensor.numpy(), mask.numpy(), [], [])
+    else:
+        forward = classifier.model
     began, cpu = time.perf_counter(), time.process_time()
     with torch.inference_mode():
         for tensor, mask in batches:
-            classifier.model(tensor, mask)
+            forward(tensor, mask)
     if str(classifier.device).startswith("cuda"):
         torch.cuda.synchronize()
     return time.perf_counter() - began, time.process_time() - cpu
@@ -332,13 +338,13 @@ def bench_model(bases: list[dict], args, work: Path) -> None:
     from nlp.classify.registry import default_backbone_path, load_classifier
 
     model, trained = ensure_model(args.model, work)
-    print(f"model: {model} ({'trained' if trained else 'UNTRAINED heads on the default backbone: timing only'}), "
-          f"{args.quantize or 'fp32'} weights; torch threads {torch.get_num_threads()}")
     db_path = work / "model.db"
     prepare_db(db_path, bases, args.model_n)
     result = run_child(db_path, True, model, args.batch_size, args.device, args.repeat, args.quantize)
     texts = [_tag_text(build_variant(bases, k)) for k in range(args.model_n)]
     classifier = load_classifier(model, device=args.device, **({"quantize": args.quantize} if args.quantize else {}))
+    print(f"model: {model} ({'trained' if trained else 'UNTRAINED heads on the default backbone: timing only'}), "
+          f"backend {classifier.quantize or 'torch fp32'} (extract and the raw forward alike); torch threads {torch.get_num_threads()}")
     units = classifier_units(texts, classifier)
     raw_wall, raw_cpu = min(time_raw_forward(classifier, units) for _ in range(args.repeat))
     e2e_wall, e2e_cpu = result["seconds"], result["cpu_seconds"]

@@ -119,11 +119,21 @@ def test_load_classifier_defaults_to_onnx_int8_on_cpu_when_installed(tiny, tmp_p
     model, tokenizer = tiny
     save_model_dir(model, tokenizer, tmp_path / "m")
     expected = "onnx-int8" if onnx_backend.onnxruntime_available() else None
-    assert resolve_classifier_backend("cpu") == expected
-    assert resolve_classifier_backend("auto") == ("auto" if expected else None)  # no torch import to find a GPU
-    assert resolve_classifier_backend("cuda") is None
+    # One name for the default on every device (no torch import to look for a GPU; --device cpu and auto agree)
+    assert {resolve_classifier_backend(d) for d in ("cpu", "auto", "cuda")} == {"auto" if expected else None}
     assert load_classifier(str(tmp_path / "m"), device="cpu").quantize == expected
     assert load_classifier(str(tmp_path / "m"), device="cpu", quantize="none").quantize is None
     monkeypatch.setattr(onnx_backend, "find_spec", lambda name: None)
     assert resolve_classifier_backend("cpu") is None and resolve_classifier_backend("cpu", "int8") == "int8"
     assert load_classifier(str(tmp_path / "m"), device="cpu").quantize is None  # silently torch without onnxruntime
+
+
+@pytest.mark.parametrize("onnx_installed", [True, False])
+def test_default_backend_gives_one_pipeline_version_whatever_the_device(monkeypatch, onnx_installed):
+    from nlp.extract.fingerprint import load_pipeline_fingerprint
+
+    monkeypatch.setattr(onnx_backend, "find_spec", lambda name: object() if onnx_installed else None)
+    versions = {tuple(sorted(load_pipeline_fingerprint("abc", quantize, device).items()))
+                for quantize in (None, "auto") for device in ("auto", "cpu", "cuda")}
+    assert len(versions) == 1  # `extract --device cpu` and `extract` must not redo each other's work
+    assert load_pipeline_fingerprint("abc", "onnx-int8", "cpu") != load_pipeline_fingerprint("abc", None, "cpu")

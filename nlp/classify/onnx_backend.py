@@ -1,4 +1,5 @@
-"""ONNX Runtime backend for CPU inference (``quantize="onnx"`` or ``"onnx-int8"``).
+"""ONNX Runtime backend for CPU inference (``quantize="onnx"`` or ``"onnx-int8"``; "auto", the
+default, is ``onnx-int8`` on CPU).
 
 The encoder plus the sentence and theme heads are exported once with ``torch.onnx.export``; the
 graph also returns the token vectors, so the span (ticker) head, a single small Linear layer on
@@ -11,8 +12,9 @@ fp32, which measured closest to fp32 of the variants tried, and closer than torc
 
 Exported files are derived data: they live in ``settings.cache_dir()/onnx``, named by a key over
 the model's weights digest, the exporter version, the torch version and the mode, so a retrained
-model is exported again and nothing exported is ever committed. onnxruntime and onnx are an
-optional extra (``pip install 'narrative[onnx]'``) and are imported lazily.
+model is exported again and nothing exported is ever committed. onnxruntime and onnx are core
+dependencies, imported lazily; an install without them runs torch (``auto``) or says how to add
+them (an explicit ONNX mode).
 """
 
 from __future__ import annotations

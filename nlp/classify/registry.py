@@ -7,8 +7,9 @@ The bundled default ("narrative-minilm") registers through the same door a plug-
 
 ``load_classifier(name_or_path)`` accepts a registered name, a model directory written by
 ``narrative train``, or (for a backbone) any Hugging Face name or local path. Its ``quantize``
-option defaults to "auto", which is torch (fp32 on CPU, autocast on GPU); "int8", "onnx" and
-"onnx-int8" are opt-in CPU backends (see the model card for their speed and accuracy).
+option defaults to "auto": ONNX Runtime int8 on CPU when onnxruntime is installed, else torch
+(fp32 on CPU, autocast on GPU); "none" forces torch, and "int8", "onnx" and "onnx-int8" pick a CPU
+backend (see the model card for their speed and accuracy).
 """
 
 from __future__ import annotations
@@ -75,20 +76,21 @@ def compute_model_dir_digest(path: Path) -> str:
 
 
 def resolve_classifier_backend(device: str = "auto", quantize: str | None = None) -> str | None:
-    """The backend ``load_classifier`` will run (None: torch; "int8", "onnx", "onnx-int8"), known
-    without loading the model, e.g. for a pipeline fingerprint: labels differ slightly by backend.
+    """The backend ``load_classifier`` will run, named without loading the model, e.g. for a pipeline
+    fingerprint (labels differ slightly by backend): None for torch, "int8", "onnx", "onnx-int8".
 
-    For the default ("auto") with ``device`` "auto" and ONNX Runtime installed the answer is "auto"
-    (onnx-int8 on CPU, torch autocast on GPU): telling which would import torch to look for a GPU,
-    and a rerun with nothing new must not pay for that. An explicit device settles it."""
+    The default is "auto" wherever ONNX Runtime is installed (onnx-int8 on CPU, torch autocast on
+    GPU), whatever ``device`` says: telling CPU from GPU under ``--device auto`` would import torch,
+    which a rerun with nothing new must not pay for, and ``--device cpu`` and ``--device auto`` on
+    the same machine must give one version, not two."""
     from nlp.classify.onnx_backend import onnxruntime_available
     from nlp.classify.pipeline import resolve_device, resolve_quantize
 
     choice = str(quantize or DEFAULT_QUANTIZE).lower()
-    if choice == "none" or (choice == "auto" and not onnxruntime_available()):
-        return None
     if choice == "auto":
-        return "auto" if str(device or "auto").lower() == "auto" else resolve_quantize("auto", device)
+        return "auto" if onnxruntime_available() else None
+    if choice == "none":
+        return None
     return resolve_quantize(quantize, resolve_device(device))
 
 

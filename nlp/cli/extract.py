@@ -23,7 +23,7 @@ def extract_command(
     model: Optional[str] = typer.Option(None, "--model", help="Classifier: a registered name or a model directory (default: the bundled model)."),
     reprocess: bool = typer.Option(False, "--reprocess", help="Extract every selected article again, even if up to date."),
     no_model: bool = typer.Option(False, "--no-model", help="Rules only: tickers and rule themes, no classifier."),
-    quantize: Optional[str] = typer.Option(None, "--quantize", metavar="MODE", help="Classifier backend on CPU: auto or none (default: torch fp32; autocast on GPU), int8 (torch), onnx, onnx-int8 (ONNX Runtime; pip install 'narrative[onnx]')."),
+    quantize: Optional[str] = typer.Option(None, "--quantize", metavar="MODE", help="Classifier backend: auto (default: ONNX Runtime int8 on CPU when onnxruntime is installed, else torch; autocast on GPU), none (torch fp32), int8 (torch), onnx, onnx-int8 (ONNX Runtime; pip install 'narrative[onnx]')."),
     engine: str = typer.Option("local", "--engine", help="local (this process) or ray (tagging on a Ray actor pool; pip install 'narrative[ray]')."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster: auto or ray://HOST:PORT (default: a local Ray)."),
     workers: int = typer.Option(2, "--workers", metavar="N", help="Ray actors tagging in parallel."),
