@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 
 from nlp.classify.datasets import Example
 
@@ -75,33 +74,18 @@ def train_distill(student, teacher, tokenizer, examples: list[Example], settings
     """Train ``student`` in place on the teacher's outputs (and gold labels) over ``examples``."""
     import torch
 
-    from nlp.classify.train import _epoch_batches, _optimizer, collate, encode_examples, seed_everything
+    from nlp.classify.train import encode_examples, run_training_loop, seed_everything
 
     seed_everything(settings.seed, settings.threads)
-    label2id = {v: k for k, v in student.heads.id2label.items()}
-    rows = encode_examples(tokenizer, examples, settings.max_length)
-    batches = _epoch_batches(rows, settings)
-    total = min(len(batches), settings.max_steps or len(batches))
-    optimizer, scheduler = _optimizer(student, settings, total)
     teacher.to(device).eval()
-    student.to(device).train()
-    started, seen = time.perf_counter(), 0
-    for step, batch in enumerate(batches[: min(total, settings.stop_after or total)], 1):
-        ids, mask, labels, (span_rows, span_masks, span_labels) = collate([rows[i] for i in batch], label2id, tokenizer.pad_token_id)
-        inputs = (ids.to(device), mask.to(device), span_masks.to(device), span_rows.to(device))
+
+    def batch_loss(batch_rows, ids, mask, labels, span_rows, span_masks, span_labels):
         with torch.no_grad():
-            teacher_out = teacher(*inputs)
-        loss = compute_distill_loss(student(*inputs), teacher_out, labels.to(device), span_labels.to(device))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
-        optimizer.step(); scheduler.step(); optimizer.zero_grad()
-        seen += len(batch)
-        if step % settings.log_every == 0 or step == total:
-            rate = seen / (time.perf_counter() - started)
-            log.info("step %d/%d loss %.4f %.1f ex/s eta %.1f min", step, total, float(loss.detach()), rate,
-                     (total - step) * settings.batch_size / rate / 60)
-    student.eval()
-    return {"steps": step, "scheduled_steps": total, "examples_seen": seen, "seconds": round(time.perf_counter() - started, 1)}
+            teacher_out = teacher(ids, mask, span_masks, span_rows)
+        return compute_distill_loss(student(ids, mask, span_masks, span_rows), teacher_out, labels, span_labels)
+
+    return run_training_loop(student, tokenizer, encode_examples(tokenizer, examples, settings.max_length), settings,
+                             batch_loss, device)
 
 
 def run_distill_stage(teacher_dir, out_dir, n_layers: int, settings, data_dir=None, theme_texts: list[str] | None = None,

@@ -114,33 +114,50 @@ def train_sentiment(model, tokenizer, examples: list[Example], settings: TrainSe
                     theme_ids: list[str] | None = None, theme_pos_weight=None) -> dict:
     """Fine-tune the encoder with the sentiment and entity heads (and, given ``theme_ids``, the theme
     head on the examples that carry theme labels) in place; returns training stats."""
-    import torch
     from torch.nn import functional as F
 
     seed_everything(settings.seed, settings.threads)
     theme_loss = _theme_loss(theme_ids, theme_pos_weight, settings.theme_weight, device)
+
+    def batch_loss(batch_rows: list[dict], ids, mask, labels, span_rows, span_masks, span_labels):
+        out = model(ids, mask, span_masks, span_rows)
+        loss = F.cross_entropy(out["sentiment_logits"], labels, ignore_index=-100) if (labels >= 0).any() else 0.0
+        if "entity_logits" in out:
+            loss = loss + settings.entity_weight * F.cross_entropy(out["entity_logits"], span_labels)
+        if theme_loss is not None:
+            loss = loss + theme_loss(out["theme_logits"], batch_rows)
+        return loss
+
+    return run_training_loop(model, tokenizer, encode_examples(tokenizer, examples, settings.max_length), settings,
+                             batch_loss, device)
+
+
+def run_training_loop(model, tokenizer, rows: list[dict], settings: TrainSettings, batch_loss, device: str = "cpu") -> dict:
+    """The loop every trainer shares: length-bucketed batches over ``settings.epochs``, AdamW with
+    warmup and linear decay, gradient clipping at 1.0, progress logs. ``batch_loss(batch_rows, ids,
+    mask, labels, span_rows, span_masks, span_labels)`` gets the collated batch on ``device`` and
+    returns its loss. Trains ``model`` in place; returns stats."""
+    import torch
+
     label2id = {v: k for k, v in model.heads.id2label.items()}
-    rows = encode_examples(tokenizer, examples, settings.max_length)
     batches = _epoch_batches(rows, settings)
     total = min(len(batches), settings.max_steps or len(batches))
     optimizer, scheduler = _optimizer(model, settings, total)
     model.to(device).train()
-    started, seen = time.perf_counter(), 0
+    started, seen, step = time.perf_counter(), 0, 0
     for step, batch in enumerate(batches[: min(total, settings.stop_after or total)], 1):
-        ids, mask, labels, (span_rows, span_masks, span_labels) = collate([rows[i] for i in batch], label2id, tokenizer.pad_token_id)
-        out = model(ids.to(device), mask.to(device), span_masks.to(device), span_rows.to(device))
-        loss = F.cross_entropy(out["sentiment_logits"], labels.to(device), ignore_index=-100) if (labels >= 0).any() else 0.0
-        if "entity_logits" in out:
-            loss = loss + settings.entity_weight * F.cross_entropy(out["entity_logits"], span_labels.to(device))
-        if theme_loss is not None:
-            loss = loss + theme_loss(out["theme_logits"], [rows[i] for i in batch])
+        batch_rows = [rows[i] for i in batch]
+        ids, mask, labels, (span_rows, span_masks, span_labels) = collate(batch_rows, label2id, tokenizer.pad_token_id)
+        loss = batch_loss(batch_rows, ids.to(device), mask.to(device), labels.to(device), span_rows.to(device),
+                          span_masks.to(device), span_labels.to(device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step(); scheduler.step(); optimizer.zero_grad()
         seen += len(batch)
         if step % settings.log_every == 0 or step == total:
             rate = seen / (time.perf_counter() - started)
-            log.info("step %d/%d loss %.4f %.1f ex/s eta %.1f min", step, total, float(loss.detach()) if hasattr(loss, "detach") else loss, rate, (total - step) * settings.batch_size / rate / 60)
+            log.info("step %d/%d loss %.4f %.1f ex/s eta %.1f min", step, total, float(loss.detach()), rate,
+                     (total - step) * settings.batch_size / rate / 60)
     model.eval()
     return {"steps": step, "scheduled_steps": total, "examples_seen": seen, "seconds": round(time.perf_counter() - started, 1)}
 
