@@ -75,3 +75,28 @@ def test_finetune_sets_thresholds_from_held_out_rows(tiny):
     assert all(0.0 < t < 1.0 for t in stats["thresholds"].values())
     assert model.heads.theme_thresholds == stats["thresholds"]
     assert stats["n_rehearsal"] == 1 and stats["n_theme_examples"] == len(build_theme_examples(weak))
+
+
+def test_cli_finetune_uses_the_measured_defaults_unless_told(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from nlp.classify import themes_weak
+    from nlp.cli import app
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    seen = {}
+
+    def fake_stage(init, target, **kwargs):
+        seen.update(kwargs)
+        return {"n_train": 1}
+
+    monkeypatch.setattr(themes_weak, "run_theme_stage", fake_stage)
+    result = CliRunner().invoke(app, ["train", "themes", "--model", str(tmp_path / "m"), "--finetune", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    settings = seen["finetune"]
+    assert (settings.epochs, settings.learning_rate, settings.max_length, seen["rehearsal"]) == (1.0, 2e-5, 96, 8000)
+    result = CliRunner().invoke(app, ["train", "themes", "--model", str(tmp_path / "m"), "--finetune", "--lr", "1e-5", "--device", "cpu"])
+    assert result.exit_code == 0 and seen["finetune"].learning_rate == 1e-5
+    CliRunner().invoke(app, ["train", "themes", "--model", str(tmp_path / "m"), "--device", "cpu"])
+    assert seen["finetune"] is None and seen["rehearsal"] == 0  # the linear head alone

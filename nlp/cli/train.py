@@ -14,6 +14,10 @@ from nlp.cli.app import command
 from nlp.errors import NarrativeError
 
 
+# (epochs, learning rate, max_length) each task was measured with (models/narrative-minilm/MODEL_CARD.md).
+TASK_DEFAULTS = {"sentiment": (2.0, 6e-5, 64), "themes": (1.0, 2e-5, 96), "distill": (2.0, 1e-4, 64)}
+
+
 class Task(str, Enum):
     sentiment = "sentiment"
     themes = "themes"
@@ -24,19 +28,19 @@ class Task(str, Enum):
 def train(
     task: Task = typer.Argument(..., help="sentiment: fine-tune encoder + sentiment heads; themes: weak-label and fit the theme head; distill: train a shallower, faster student of --model."),
     data: Optional[Path] = typer.Option(None, "--data", help="sentiment: a CSV/JSONL with text,label, or the shared data folder (default ../shared/data)."),
-    model: Optional[str] = typer.Option(None, "--model", help="sentiment: backbone name or path (default: bundled all-MiniLM-L6-v2). themes: model directory to start from."),
+    model: Optional[str] = typer.Option(None, "--model", help="sentiment: backbone name or path (default: bundled all-MiniLM-L6-v2). themes: model directory to start from. distill: the teacher model directory (default narrative-minilm)."),
     themes_dir: Optional[Path] = typer.Option(None, "--themes-dir", help="themes: folder of theme cards (default corpora/themes)."),
-    epochs: float = typer.Option(2.0, "--epochs", help="sentiment: passes over the data (fractions allowed)."),
+    epochs: Optional[float] = typer.Option(None, "--epochs", help="passes over the data (fractions allowed); default: sentiment 2, themes --finetune 1, distill 2."),
     batch_size: int = typer.Option(32, "--batch-size"),
-    learning_rate: float = typer.Option(6e-5, "--lr"),
-    max_length: int = typer.Option(64, "--max-length", help="training truncation in tokens."),
+    learning_rate: Optional[float] = typer.Option(None, "--lr", help="peak learning rate; default: sentiment 6e-5, themes --finetune 2e-5, distill 1e-4."),
+    max_length: Optional[int] = typer.Option(None, "--max-length", help="training truncation in tokens; default 64 (themes --finetune: 96)."),
     seed: int = typer.Option(13, "--seed"),
     threads: int = typer.Option(2, "--threads", help="CPU threads for torch."),
     device: str = typer.Option("auto", "--device", help="auto, cuda, mps or cpu."),
     online: bool = typer.Option(False, "--online", help="allow downloading a backbone from a model hub."),
     out: Optional[Path] = typer.Option(None, "--out", help="output model directory (sentiment default models/narrative-custom; themes default: update --model in place)."),
     finetune: bool = typer.Option(False, "--finetune", help="themes: after the linear head, fine-tune the whole model on the weak labels with sentiment rehearsal (minutes, not seconds; uses --epochs, --lr, --max-length)."),
-    rehearsal: int = typer.Option(4000, "--rehearsal", help="themes --finetune: sentiment examples of the default mix rehearsed alongside."),
+    rehearsal: int = typer.Option(8000, "--rehearsal", help="themes --finetune: sentiment examples of the default mix rehearsed alongside."),
     layers: int = typer.Option(3, "--layers", help="distill: encoder layers of the student."),
 ) -> None:
     """Train the classifier and write a model directory with MODEL_CARD.md."""
@@ -50,6 +54,10 @@ def train(
         raise NarrativeError(f"cannot write {out}: folder {out.parent} does not exist")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dev = resolve_device(device)
+    default_epochs, default_lr, default_length = TASK_DEFAULTS[task.value]
+    epochs = default_epochs if epochs is None else epochs
+    learning_rate = default_lr if learning_rate is None else learning_rate
+    max_length = default_length if max_length is None else max_length
     if task is Task.sentiment:
         from nlp.classify.train import TrainSettings, train_sentiment_model
 
