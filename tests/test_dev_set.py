@@ -1,4 +1,5 @@
-"""Schema checks for the hand-labelled development set in corpora/eval/dev.jsonl.
+"""Schema checks for the hand-labelled sets in corpora/eval/: dev.jsonl (the development set)
+and blind.jsonl (written later, without sight of the rules or the model, to measure generalisation).
 
 The set is the yardstick for ticker linking, themes and sentiment, so a malformed
 row (unknown symbol, theme typo, ticker without a sentiment) must fail loudly here
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-DEV_PATH = Path(__file__).resolve().parent.parent / "corpora" / "eval" / "dev.jsonl"
+EVAL_DIR = Path(__file__).resolve().parent.parent / "corpora" / "eval"
 
 THEME_IDS = {
     "blue_collar_ai", "reshoring", "regulatory_risk", "ai_capex",
@@ -32,14 +33,19 @@ ETFS = {
     "SPY", "QQQ", "IWM", "RSP", "DIA", "VOO", "VTI", "IVV", "MDY", "IJR",
     "XLK", "XLI", "XLU", "XLF", "XLE", "XLV", "XLP", "XLY", "SMH", "SOXX", "TLT",
 }
-MIN_ROWS = 150
-MIN_THEME_POSITIVES = 15
+# name -> (minimum rows, minimum positives per theme)
+SETS = {"dev": (150, 15), "blind": (150, 6)}
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def labelled_set(request):
+    with (EVAL_DIR / f"{request.param}.jsonl").open(encoding="utf-8") as handle:
+        return request.param, [json.loads(line) for line in handle if line.strip()]
 
 
 @pytest.fixture(scope="module")
-def rows():
-    with DEV_PATH.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+def rows(labelled_set):
+    return labelled_set[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +61,16 @@ def allowed_symbols():
     return index_symbols | SEED_EXTRA | US_LISTED_FOREIGN | ETFS
 
 
-def test_has_enough_rows(rows):
-    assert len(rows) >= MIN_ROWS
+def test_has_enough_rows(labelled_set):
+    name, rows = labelled_set
+    assert len(rows) >= SETS[name][0]
 
 
-def test_ids_unique_and_well_formed(rows):
+def test_ids_unique_and_well_formed(labelled_set):
+    name, rows = labelled_set
     ids = [row["id"] for row in rows]
     assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(r"dev-\d{4}", row_id) for row_id in ids)
+    assert all(re.fullmatch(rf"{name}-\d{{4}}", row_id) for row_id in ids)
 
 
 def test_keys_and_types(rows):
@@ -112,9 +120,10 @@ def test_every_symbol_is_allowed(rows, allowed_symbols):
     assert not unknown
 
 
-def test_each_theme_has_enough_positives(rows):
+def test_each_theme_has_enough_positives(labelled_set):
+    name, rows = labelled_set
     counts = Counter(theme for row in rows for theme in row["themes"])
-    short = {theme: counts[theme] for theme in THEME_IDS if counts[theme] < MIN_THEME_POSITIVES}
+    short = {theme: counts[theme] for theme in THEME_IDS if counts[theme] < SETS[name][1]}
     assert not short
 
 
