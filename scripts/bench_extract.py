@@ -234,13 +234,13 @@ def ensure_model(model: str | None, workdir: Path) -> tuple[str, bool]:
 
 def classifier_units(texts: list[str], classifier) -> list[tuple[str, list]]:
     """The (sentence text, mention spans) units `extract` sends to the classifier for these texts."""
-    from nlp.classify.annotate import CHARS_PER_TOKEN, _mention_tuples, _sentence_spans, build_units
+    from nlp.classify.annotate import compute_window_chars, _mention_tuples, _sentence_spans, build_units
     from nlp.tagging.pipeline import build_pipeline
 
     nlp = build_pipeline()
     units = []
     for i, doc in enumerate(nlp.pipe(texts, batch_size=64)):
-        for u in build_units(i, doc.text, _sentence_spans(doc), _mention_tuples(doc), classifier.max_length * CHARS_PER_TOKEN):
+        for u in build_units(i, doc.text, _sentence_spans(doc), _mention_tuples(doc), compute_window_chars(classifier.max_length)):
             units.append((doc.text[u.start : u.end], [(a, b) for _, a, b in u.mentions]))
     return units
 

@@ -40,7 +40,7 @@ def evaluate_theme_ablation(model_dir: Path, dev_path: Path, threads: int, cache
 
     import numpy as np
 
-    from nlp.classify.annotate import CHARS_PER_TOKEN, build_units
+    from nlp.classify.annotate import build_units, compute_window_chars
     from nlp.classify.combine import combine_theme_scores
     from nlp.classify.evaluate import compute_multilabel_metrics
     from nlp.classify.model import load_model_dir
@@ -52,7 +52,7 @@ def evaluate_theme_ablation(model_dir: Path, dev_path: Path, threads: int, cache
     theme_ids = [c.id for c in training.cards]
     rows = load_dev_set(dev_path)
     docs, rules = build_dev_docs([r["full_text"] for r in rows])
-    units = [u for i, d in enumerate(docs) for u in build_units(i, d.text, [(s.start_char, s.end_char) for s in d.sents], [], base.heads.max_length * CHARS_PER_TOKEN)]
+    units = [u for i, d in enumerate(docs) for u in build_units(i, d.text, [(s.start_char, s.end_char) for s in d.sents], [], compute_window_chars(base.heads.max_length))]
     unit_x = compute_theme_features(base, tokenizer, [docs[u.doc_index].text[u.start : u.end] for u in units], threads)
     gold = [set(r.get("themes") or []) for r in rows]
     out = []

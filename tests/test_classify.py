@@ -141,11 +141,25 @@ def test_annotate_docs_aggregates_sentences_and_mentions(tiny):
     assert set(out["theme_probs"]) == {"reshoring", "monetary_policy"}
 
 
+def test_windows_pack_whole_sentences_up_to_the_limit():
+    from nlp.classify.annotate import build_units, build_windows
+
+    text = "Aa bb. Cc dd ee. Ff. " + "g" * 30
+    sentences = [(0, 6), (7, 16), (17, 20), (21, 51)]
+    assert build_windows(text, sentences, 20) == [(0, 20), (21, 41), (41, 51)]  # the long one is cut
+    assert build_windows(text, sentences, 100) == [(0, 51)]  # a paragraph is one window
+    assert build_windows(text, [], 20) == []
+    units = build_units(0, text, sentences, [("AA", 7, 9), ("FF", 17, 19)], 15)
+    assert [(u.start, u.end) for u in units] == [(0, 6), (7, 20), (21, 36), (36, 51)]
+    assert units[1].mentions == [("AA", 0, 2), ("FF", 10, 12)]  # offsets relative to the window
+
+
 def test_document_sentiment_is_length_weighted_mean():
     probs = [{"negative": 0.8, "neutral": 0.1, "positive": 0.1}, {"negative": 0.0, "neutral": 0.2, "positive": 0.8}]
     assert compute_mean_probs(probs, [1, 3])["positive"] == pytest.approx(0.625)
     doc = compute_document_sentiment(probs, [10, 30])
     assert doc == {"label": "positive", "score": pytest.approx(0.625 - 0.2)}
+    assert compute_document_sentiment(probs, [20, 20])["label"] == "neutral"  # score 0.0
 
 
 def test_ticker_sentiment_falls_back_to_document():

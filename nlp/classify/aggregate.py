@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-POLARITY_BAND = 0.15
+POLARITY_BAND = 0.15  # mentions (ticker sentiment)
+DOCUMENT_BAND = 0.3  # documents (see the module docstring)
 
 
 def compute_mean_probs(probs: Sequence[Mapping[str, float]], weights: Sequence[float] | None = None) -> dict[str, float]:
@@ -44,9 +45,10 @@ def build_sentiment(probs: Mapping[str, float], band: float = POLARITY_BAND) -> 
     return {"label": label, "score": round(score, 4)}
 
 
-def compute_document_sentiment(sentence_probs: Sequence[Mapping[str, float]], lengths: Sequence[int]) -> dict:
-    """Length-weighted mean of sentence probabilities -> {"label", "score"}."""
-    return build_sentiment(compute_mean_probs(sentence_probs, [max(n, 1) for n in lengths]))
+def compute_document_sentiment(unit_probs: Sequence[Mapping[str, float]], lengths: Sequence[int],
+                               band: float = DOCUMENT_BAND) -> dict:
+    """Length-weighted mean of window probabilities -> {"label", "score"}."""
+    return build_sentiment(compute_mean_probs(unit_probs, [max(n, 1) for n in lengths]), band)
 
 
 def compute_ticker_sentiment(
