@@ -4,7 +4,7 @@
 Prints, all measured in this run on this machine:
 - end-to-end articles/s of `extract` (spaCy pipeline + classifier + SQLite writes) on `--model-n`
   articles, and of the rules-only pipeline (`--no-model`) on `--n` articles;
-- the ratio to the classifier's raw batched forward pass on the same texts (the sentence units
+- the ratio to the classifier's raw batched forward pass on the same texts (the window units
   `extract` classifies, pre-tokenised, length-sorted batches, model forward only);
 - the ratio to a naive per-article loop as notebooks do it (a statistical spaCy pipeline when
   one is installed, else blank + sentencizer, then a `transformers.pipeline` call per article);
@@ -233,7 +233,7 @@ def ensure_model(model: str | None, workdir: Path) -> tuple[str, bool]:
 
 
 def classifier_units(texts: list[str], classifier) -> list[tuple[str, list]]:
-    """The (sentence text, mention spans) units `extract` sends to the classifier for these texts."""
+    """The (window text, mention spans) units `extract` sends to the classifier for these texts."""
     from nlp.classify.annotate import compute_window_chars, _mention_tuples, _sentence_spans, build_units
     from nlp.tagging.pipeline import build_pipeline
 
@@ -350,7 +350,7 @@ def bench_model(bases: list[dict], args, work: Path) -> None:
     e2e_wall, e2e_cpu = result["seconds"], result["cpu_seconds"]
     n = result["n"]
     print(f"extract end-to-end (model, {result['device']}): {n / e2e_wall:.2f} articles/s wall ({n / e2e_cpu:.2f} per CPU-second) "
-          f"over {n} articles, {len(units) / n:.1f} sentence units each; load {result['load_seconds']:.1f} s not counted; "
+          f"over {n} articles, {len(units) / n:.1f} classifier windows each; load {result['load_seconds']:.1f} s not counted; "
           f"peak RSS {result['maxrss_mb']:.0f} MB")
     print(f"raw batched forward on the same {len(units):,} units: {n / raw_wall:.2f} articles/s wall ({n / raw_cpu:.2f} per CPU-second)"
           f" -> ratio {raw_wall / e2e_wall:.2f}x wall, {raw_cpu / e2e_cpu:.2f}x CPU time")
