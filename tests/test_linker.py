@@ -175,6 +175,7 @@ def test_all_caps_headlines(nlp):
         "Progressive Democrats pushed for a wealth tax on shareholders.",
         "Meta-analysis of 40 studies found no effect.",
         "The wage gap between men and women narrowed.",
+        "Arm & Hammer baking soda sales rose for the maker's household unit.",
     ],
 )
 def test_ordinary_words_and_other_entities_are_not_linked(nlp, text):
