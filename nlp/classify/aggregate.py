@@ -10,9 +10,9 @@ corpora/eval/dev.jsonl document macro-F1 with whole-paragraph windows was 0.639 
 0.15 and 0.660 at 0.3 (chosen there); on the blind set, labelled later, 0.630 and 0.696.
 
 Ticker sentiment: for each ticker, the mean of the entity-head probabilities of its mentions, with
-the band POLARITY_BAND (the span head reads each mention in its window, and its margins are
-already wide: a band of 0.3 lowered dev ticker macro-F1 from 0.613 to 0.606); a ticker with no mention inside a classified window
-falls back to the document sentiment.
+the band POLARITY_BAND (the span head's margins are already wide: with one unit per sentence, a
+band of 0.3 lowered dev ticker macro-F1 from 0.613 to 0.606); a ticker with no mention inside a
+classified window falls back to the document sentiment.
 
 Theme probabilities: the maximum over windows (a theme is present if some window carries it).
 """
