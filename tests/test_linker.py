@@ -176,6 +176,8 @@ def test_all_caps_headlines(nlp):
         "Meta-analysis of 40 studies found no effect.",
         "The wage gap between men and women narrowed.",
         "Arm & Hammer baking soda sales rose for the maker's household unit.",
+        "Voters in the Old Dominion head to the polls as the governor's race tightens.",
+        "A WEEK OF UPS AND DOWNS FOR STOCKS\n\nShares swung as investors weighed the jobs data.",
     ],
 )
 def test_ordinary_words_and_other_entities_are_not_linked(nlp, text):
@@ -197,6 +199,8 @@ def test_ordinary_words_and_other_entities_are_not_linked(nlp, text):
         ("Dow Inc. said it would close a plant in Europe.", "DOW"),
         ("Progressive said net premiums written rose 10%.", "PGR"),
         ("Gap Inc. shares rose after Old Navy sales beat.", "GAP"),
+        ("Old Dominion said LTL tonnage fell 8% in October.", "ODFL"),
+        ("UPS and FedEx raised their fuel surcharges again.", "UPS"),
     ],
 )
 def test_ambiguous_names_are_linked_with_corporate_evidence(nlp, text, symbol):
