@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--stop-after", type=int, default=None, help="stop after N steps, keeping the learning-rate schedule of the full run")
     parser.add_argument("--cache", default=None, help="themes: pickle of the weak labels to reuse (for the ablation)")
-    parser.add_argument("--variant", default="cards+rules", help="themes: weak-label set (cards, cards+rules, cards+rules+similarity, cards+rules+similarity+topic)")
+    parser.add_argument("--variant", default=None, help="themes: weak-label set (cards, cards+written, cards+rules, cards+written+rules, cards+written+rules+similarity, cards+written+rules+similarity+topic; default the shipped one)")
     parser.add_argument("--finetune", action="store_true",
                         help="themes: after the linear head, fine-tune the whole model on the weak labels (uses --epochs, --lr, --max-length)")
     parser.add_argument("--rehearsal", type=int, default=4000, help="themes --finetune: sentiment examples mixed in")
@@ -80,13 +80,13 @@ def main() -> None:
     elif args.stage == "distill":
         run_distill(args)
     else:
-        from nlp.classify.themes_weak import run_theme_stage
+        from nlp.classify.themes_weak import FINAL_VARIANT, run_theme_stage
         from nlp.classify.train import TrainSettings
 
         finetune = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                                  max_length=args.max_length, seed=args.seed, threads=args.threads) if args.finetune else None
         stats = run_theme_stage(Path(args.init), Path(args.out), seed=args.seed, threads=args.threads,
-                                cache=Path(args.cache) if args.cache else None, variant=args.variant,
+                                cache=Path(args.cache) if args.cache else None, variant=args.variant or FINAL_VARIANT,
                                 finetune=finetune, rehearsal=args.rehearsal if args.finetune else 0)
         print(json.dumps(stats, indent=1), flush=True)
     print(f"wall time {time.perf_counter() - started:.0f}s", flush=True)

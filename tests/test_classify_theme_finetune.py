@@ -4,6 +4,7 @@ that moves the theme head (and only trains on rows that carry theme labels)."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -100,3 +101,47 @@ def test_cli_finetune_uses_the_measured_defaults_unless_told(monkeypatch, tmp_pa
     assert result.exit_code == 0 and seen["finetune"].learning_rate == 1e-5
     CliRunner().invoke(app, ["train", "themes", "--model", str(tmp_path / "m"), "--device", "cpu"])
     assert seen["finetune"] is None and seen["rehearsal"] == 0  # the linear head alone
+
+
+def test_written_examples_parse_hand_labels_and_name_a_bad_line():
+    from nlp.classify.themes_weak import WRITTEN_EXAMPLE_REPEAT, parse_written_examples
+    from nlp.errors import NarrativeError
+
+    lines = ['{"text": "A new Ohio plant will make what came from Shenzhen.", "themes": ["reshoring"]}', "",
+             '{"text": "Crop rotation helped the farm.", "themes": []}']
+    weak = parse_written_examples(lines)
+    assert weak.labels == [{"reshoring"}, set()]
+    assert weak.weights == [float(WRITTEN_EXAMPLE_REPEAT)] * 2 and weak.sources == ["written"] * 2
+    with pytest.raises(NarrativeError, match="x.jsonl line 2"):
+        parse_written_examples([lines[0], '{"text": "t", "themes": ["nonsense"]}'], "x.jsonl")
+    with pytest.raises(NarrativeError, match="line 1"):
+        parse_written_examples(["not json"])
+
+
+def test_written_examples_skip_eval_texts_and_foreign_card_sets(tmp_path):
+    from nlp.classify.themes_weak import PREFIX_CHARS, load_written_examples
+
+    examples, evals = tmp_path / "theme_examples", tmp_path / "eval"
+    examples.mkdir()
+    evals.mkdir()
+    seen = "An evaluation paragraph about a bond sale that must never be trained on, word for word."
+    (evals / "dev.jsonl").write_text(json.dumps({"text": seen}) + "\n")
+    rows = [{"text": seen, "themes": ["capital_markets"]}, {"text": "The Fed held rates.", "themes": ["monetary_policy"]}]
+    (examples / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    weak = load_written_examples(examples, ["monetary_policy", "capital_markets"])
+    assert weak.texts == ["The Fed held rates."] and seen[:PREFIX_CHARS] not in {t[:PREFIX_CHARS] for t in weak.texts}
+    # A card the examples were not judged on: its positives among them are unknown, so none are used.
+    assert load_written_examples(examples, ["monetary_policy", "space_tourism"]).texts == []
+
+
+def test_written_examples_sharing_eight_words_with_an_eval_text_are_dropped(tmp_path):
+    from nlp.classify.themes_weak import load_written_examples
+
+    (tmp_path / "theme_examples").mkdir()
+    (tmp_path / "eval").mkdir()
+    story = "restart the shuttered nuclear plant in Iowa with the search company buying its output"
+    (tmp_path / "eval" / "blind.jsonl").write_text(json.dumps({"title": "Deal", "text": f"Two firms agreed to {story}."}) + "\n")
+    rows = [{"text": f"In a new twist, utilities plan to {story} for two decades.", "themes": ["power_demand"]},
+            {"text": "Utilities plan to restart a reactor.", "themes": ["power_demand"]}]
+    (tmp_path / "theme_examples" / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    assert load_written_examples(tmp_path / "theme_examples", ["power_demand"]).texts == [rows[1]["text"]]
