@@ -56,11 +56,12 @@ def evaluate_theme_ablation(model_dir: Path, dev_path: Path, threads: int, cache
     unit_x = compute_theme_features(base, tokenizer, [docs[u.doc_index].text[u.start : u.end] for u in units], threads)
     gold = [set(r.get("themes") or []) for r in rows]
     out = []
-    largest = max(training.weak_sets.values(), key=lambda w: len(w.texts))
-    features = compute_theme_features(base, tokenizer, largest.texts, threads)  # every set is a prefix of it
+    texts = list(dict.fromkeys(t for weak in training.weak_sets.values() for t in weak.texts))
+    row_of = {t: i for i, t in enumerate(texts)}
+    features = compute_theme_features(base, tokenizer, texts, threads)  # each distinct text once
     for variant, weak in training.weak_sets.items():
         model = copy.deepcopy(base)
-        stats = train_theme_head(model, features[: len(weak.texts)], weak, theme_ids)
+        stats = train_theme_head(model, features[[row_of[t] for t in weak.texts]], weak, theme_ids)
         import torch
 
         with torch.no_grad():

@@ -38,14 +38,14 @@ def run_sentiment(args) -> None:
 
 def run_distill(args) -> None:
     from nlp.classify.distill import run_distill_stage
-    from nlp.classify.themes_weak import FINAL_VARIANT, build_theme_training
+    from nlp.classify.themes_weak import POOL_VARIANT, build_theme_training
     from nlp.classify.train import TrainSettings
 
     settings = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, max_length=args.max_length,
                              seed=args.seed, threads=args.threads, max_steps=args.max_steps, stop_after=args.stop_after)
     training = build_theme_training(seed=args.seed, threads=args.threads, cache=Path(args.cache) if args.cache else None)
     stats = run_distill_stage(Path(args.init), Path(args.out), args.layers, settings,
-                              data_dir=Path(args.data) if args.data else None, theme_texts=training.weak_sets[FINAL_VARIANT].texts)
+                              data_dir=Path(args.data) if args.data else None, theme_texts=training.weak_sets[POOL_VARIANT].texts)
     print(json.dumps(stats), flush=True)
 
 
@@ -80,13 +80,13 @@ def main() -> None:
     elif args.stage == "distill":
         run_distill(args)
     else:
-        from nlp.classify.themes_weak import FINAL_VARIANT, run_theme_stage
+        from nlp.classify.themes_weak import run_theme_stage
         from nlp.classify.train import TrainSettings
 
         finetune = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                                  max_length=args.max_length, seed=args.seed, threads=args.threads) if args.finetune else None
         stats = run_theme_stage(Path(args.init), Path(args.out), seed=args.seed, threads=args.threads,
-                                cache=Path(args.cache) if args.cache else None, variant=args.variant or FINAL_VARIANT,
+                                cache=Path(args.cache) if args.cache else None, variant=args.variant,
                                 finetune=finetune, rehearsal=args.rehearsal if args.finetune else 0)
         print(json.dumps(stats, indent=1), flush=True)
     print(f"wall time {time.perf_counter() - started:.0f}s", flush=True)

@@ -179,7 +179,10 @@ def test_theme_probs_take_the_strongest_sentence():
 def test_combine_rules_and_model():
     thresholds = {"reshoring": 0.4, "ai_capex": 0.5}
     themes, scores = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.02, "ai_capex": 0.97}, thresholds)
-    assert themes == []  # the model vetoes a one-cue rule hit; alone it cannot add a theme
+    assert themes == []  # the model vetoes a one-cue rule hit; alone and unsure it cannot add a theme
+    themes, scores = combine_theme_scores({}, {"ai_capex": 0.995}, thresholds)
+    assert themes == ["ai_capex"] and scores["ai_capex"] >= 0.99  # near certain: it adds one
+    assert combine_theme_scores({}, {"ai_capex": 0.995}, thresholds, model_alone=1.01)[0] == []
     themes, _ = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.3}, thresholds)
     assert themes == ["reshoring"]  # rule plus some model support
     themes, _ = combine_theme_scores({"ai_capex": 0.63}, {"ai_capex": 0.97}, thresholds, rule_weight=0.4)

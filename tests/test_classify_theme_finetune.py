@@ -96,7 +96,7 @@ def test_cli_finetune_uses_the_measured_defaults_unless_told(monkeypatch, tmp_pa
     result = CliRunner().invoke(app, ["train", "themes", "--model", str(tmp_path / "m"), "--finetune", "--device", "cpu"])
     assert result.exit_code == 0, result.output
     settings = seen["finetune"]
-    assert (settings.epochs, settings.learning_rate, settings.max_length, seen["rehearsal"]) == (1.0, 2e-5, 96, 8000)
+    assert (settings.epochs, settings.learning_rate, settings.max_length, seen["rehearsal"]) == (3.0, 2e-5, 96, 8000)
     result = CliRunner().invoke(app, ["train", "themes", "--model", str(tmp_path / "m"), "--finetune", "--lr", "1e-5", "--device", "cpu"])
     assert result.exit_code == 0 and seen["finetune"].learning_rate == 1e-5
     CliRunner().invoke(app, ["train", "themes", "--model", str(tmp_path / "m"), "--device", "cpu"])
@@ -119,7 +119,7 @@ def test_written_examples_parse_hand_labels_and_name_a_bad_line():
 
 
 def test_written_examples_skip_eval_texts_and_foreign_card_sets(tmp_path):
-    from nlp.classify.themes_weak import PREFIX_CHARS, load_written_examples
+    from nlp.classify.themes_weak import PREFIX_CHARS, WRITTEN_THEMES, load_written_examples
 
     examples, evals = tmp_path / "theme_examples", tmp_path / "eval"
     examples.mkdir()
@@ -130,8 +130,13 @@ def test_written_examples_skip_eval_texts_and_foreign_card_sets(tmp_path):
     (examples / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     weak = load_written_examples(examples, ["monetary_policy", "capital_markets"])
     assert weak.texts == ["The Fed held rates."] and seen[:PREFIX_CHARS] not in {t[:PREFIX_CHARS] for t in weak.texts}
-    # A card the examples were not judged on: its positives among them are unknown, so none are used.
+    # A card the examples were not judged on: its positives among them are unknown, so none are used...
     assert load_written_examples(examples, ["monetary_policy", "space_tourism"]).texts == []
+    # ...unless a row says it was judged on that theme too.
+    judged = sorted(WRITTEN_THEMES | {"space_tourism"})
+    (examples / "b.jsonl").write_text(json.dumps({"text": "Tickets to orbit sold out.", "themes": ["space_tourism"], "judged": judged}))
+    weak = load_written_examples(examples, ["monetary_policy", "space_tourism"])
+    assert weak.texts == ["Tickets to orbit sold out."] and weak.labels == [{"space_tourism"}]
 
 
 def test_written_examples_sharing_eight_words_with_an_eval_text_are_dropped(tmp_path):
@@ -145,3 +150,31 @@ def test_written_examples_sharing_eight_words_with_an_eval_text_are_dropped(tmp_
             {"text": "Utilities plan to restart a reactor.", "themes": ["power_demand"]}]
     (tmp_path / "theme_examples" / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
     assert load_written_examples(tmp_path / "theme_examples", ["power_demand"]).texts == [rows[1]["text"]]
+
+
+def test_thresholds_are_calibrated_on_hand_labels_when_there_are_written_rows():
+    from nlp.classify.themes_weak import select_calibration_rows
+
+    weak = make_weak(200)
+    assert {t for t, _ in select_calibration_rows(weak)} == {t for t in weak.texts if is_held_out(t)}
+    written = [f"a written paragraph about rates {i}" for i in range(60)]
+    mixed = WeakSet(weak.texts + written, weak.labels + [{"monetary_policy"}] * 60, weak.weights + [2.0] * 60,
+                    weak.sources + ["written"] * 60)
+    rows = select_calibration_rows(mixed)
+    assert rows and all(is_held_out(t) for t, _ in rows)
+    hand = {t for t, s in zip(mixed.texts, mixed.sources) if s in ("card", "written")}
+    assert {t for t, _ in rows} == {t for t in hand if is_held_out(t)}
+
+
+def test_default_variant_is_hand_labels_with_written_rows_else_rule_labels():
+    from nlp.classify.themes_weak import FALLBACK_VARIANT, FINAL_VARIANT, ThemeTraining, build_weak_sets, parse_theme_card
+
+    cards = [parse_theme_card({"id": "reshoring", "examples": ["A new Ohio plant."], "counter_examples": ["Shore up."]})]
+    pool, scores = ["tariffs push a factory home", "nothing here"], [{"reshoring": 0.9}, {}]
+    written = WeakSet(["Output moves from China to Texas."], [{"reshoring"}], [2.0], ["written"])
+    with_written = ThemeTraining(cards, build_weak_sets(cards, pool, scores, [set(), set()], {}, written), {})
+    assert with_written.default_variant() == FINAL_VARIANT
+    assert with_written.weak_sets[FINAL_VARIANT].texts == ["A new Ohio plant.", "Shore up.", "Output moves from China to Texas."]
+    assert with_written.weak_sets["cards+written+rules"].labels[-2] == {"reshoring"}  # the pool's rule label
+    without = ThemeTraining(cards, build_weak_sets(cards, pool, scores, [set(), set()], {}), {})
+    assert without.default_variant() == FALLBACK_VARIANT

@@ -148,7 +148,8 @@ def test_tag_records_with_classifier_combines_scores(hand_nlp, monkeypatch):
     assert out["sentiment"] == {"label": "positive", "score": 0.8}
     assert out["ticker_sentiment"]["ETN"]["label"] == "positive"
     # Rule-weighted fusion (nlp.classify.combine): the model confirms the rule theme but cannot add
-    # reshoring, which has no rule evidence; its fused score is still reported.
+    # reshoring, which has no rule evidence and a model probability short of near certain (0.95 <
+    # MODEL_ALONE); its fused score is still reported.
     assert out["themes"] == ["power_demand"] and out["theme_scores"]["reshoring"] > 0
     assert not [e for e in out["evidence"] if e["kind"] == "theme" and e["label"] == "reshoring"]
 

@@ -4,16 +4,22 @@ Steps (each one is measured by scripts/eval_classifier.py --theme-ablation):
 1. card examples: each card's ``examples`` are positives, ``counter_examples`` negatives;
 2. written examples (``corpora/theme_examples/*.jsonl``): news paragraphs written for the project
    and labelled by hand on all eight default themes, many of them paraphrases without a card's
-   words and near misses that use them in another sense; used only while every card is one of the
-   themes they were judged on (a user's new card would see them as false negatives);
+   words and near misses that use them in another sense; a row is used only when it was judged on
+   every loaded card (for a user's new card it would otherwise be a false negative);
 3. rules: unlabelled texts (bundled sample corpus, Twitter topic texts, SEntFiN titles; all MIT
    or written for the project) whose rule score for a theme reaches the card's threshold;
 4. similarity: texts whose embedding (the untouched all-MiniLM-L6-v2 sentence space) is close
    to the card's examples - closer than any counter example, and above a floor;
 every other text is a negative for every theme it was not labelled with.
+
+The shipped model trains on steps 1-2 only (``FINAL_VARIANT``): a model that learns from the rules'
+labels repeats the rules' mistakes, and then fusing it with the rules cannot fix them. Without
+written examples (a user's own card) it trains on steps 1 and 3 (``FALLBACK_VARIANT``).
 The theme head is a linear layer over the classifier's own pooled vector (the encoder stays
-frozen, so sentiment is untouched and a new card trains in about a minute). Per-theme
-thresholds maximise F1 on a held-out fifth of the weak and card data.
+frozen, so sentiment is untouched and a new card trains in about a minute); ``--finetune`` then
+trains the whole model with sentiment rehearsal. Per-theme thresholds maximise F1 on a held-out
+fifth of the rows: the hand-labelled ones when there are written examples
+(``select_calibration_rows``), else every held-out row.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ SIMILARITY_MARGIN = 0.02
 HELD_OUT_PERCENT = 20
 CARD_EXAMPLE_REPEAT = 5
 WRITTEN_EXAMPLE_REPEAT = 2  # hand labels, but many more of them than card sentences
-WRITTEN_THEMES = frozenset({  # the themes every written example was judged on
+WRITTEN_THEMES = frozenset({  # the themes a written example was judged on unless its row says ("judged")
     "blue_collar_ai", "reshoring", "regulatory_risk", "ai_capex", "power_demand", "monetary_policy",
     "market_rotation", "capital_markets",
 })
@@ -104,9 +110,14 @@ def build_card_examples(cards: Sequence[ThemeCard]) -> WeakSet:
     return WeakSet(texts, labels, [float(CARD_EXAMPLE_REPEAT)] * n, ["card"] * n)
 
 
-def parse_written_examples(lines: Sequence[str], source: str = "written") -> WeakSet:
-    """Rows ``{"text", "themes": [...]}`` (JSON Lines) -> a weak set of hand labels; a theme
-    outside ``WRITTEN_THEMES`` or a row without text is an error naming the line."""
+def parse_written_examples(lines: Sequence[str], source: str = "written",
+                           theme_ids: Sequence[str] | None = None) -> WeakSet:
+    """Rows ``{"text", "themes": [...], "judged": [...]}`` (JSON Lines) -> a weak set of hand labels.
+
+    ``judged`` (default ``WRITTEN_THEMES``, the eight default themes) lists the themes the row was
+    labelled on: a theme outside it is unknown, not a negative, so with ``theme_ids`` given only the
+    rows judged on all of them are kept. A theme label outside ``judged`` or a row without text is an
+    error naming the line."""
     import json
 
     texts, labels = [], []
@@ -116,29 +127,31 @@ def parse_written_examples(lines: Sequence[str], source: str = "written") -> Wea
         try:
             row = json.loads(line)
             text, themes = str(row["text"]).strip(), set(row.get("themes") or [])
+            judged = set(row["judged"]) if "judged" in row else WRITTEN_THEMES
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise NarrativeError(f"{source} line {number}: not a JSON object with text and themes ({exc})") from exc
-        if not text or themes - WRITTEN_THEMES:
-            raise NarrativeError(f"{source} line {number}: empty text or unknown theme {sorted(themes - WRITTEN_THEMES)}")
-        texts.append(text)
-        labels.append(themes)
+        if not text or themes - judged:
+            raise NarrativeError(f"{source} line {number}: empty text or a theme it was not judged on {sorted(themes - judged)}")
+        if theme_ids is None or set(theme_ids) <= judged:
+            texts.append(text)
+            labels.append(themes)
     n = len(texts)
     return WeakSet(texts, labels, [float(WRITTEN_EXAMPLE_REPEAT)] * n, ["written"] * n)
 
 
 def load_written_examples(examples_dir: Path, theme_ids: Sequence[str]) -> WeakSet:
-    """The written examples under ``examples_dir``; none when a card is not among the themes they
-    were judged on, or when one of their texts starts like an evaluation text."""
-    empty = WeakSet([], [], [], [])
-    if not set(theme_ids) <= WRITTEN_THEMES or not examples_dir.is_dir():
-        log.info("written theme examples not used (cards %s, folder %s)", sorted(theme_ids), examples_dir)
-        return empty
-    sets = [parse_written_examples(p.read_text(encoding="utf-8").splitlines(), p.name)
+    """The written examples under ``examples_dir`` judged on every theme of ``theme_ids``, less
+    those that start like an evaluation text or share a run of 8 words with one."""
+    if not examples_dir.is_dir():
+        return WeakSet([], [], [], [])
+    sets = [parse_written_examples(p.read_text(encoding="utf-8").splitlines(), p.name, theme_ids)
             for p in sorted(examples_dir.glob("*.jsonl"))]
     held = load_eval_prefixes(examples_dir.parent / "eval")
     held_grams = load_eval_ngrams(examples_dir.parent / "eval")
     keep = [(t, lab) for s in sets for t, lab in zip(s.texts, s.labels)
             if t[:PREFIX_CHARS] not in held and held_grams.isdisjoint(build_word_ngrams(t))]
+    if not keep:
+        log.info("no written theme examples judged on all of %s in %s", sorted(theme_ids), examples_dir)
     n = len(keep)
     return WeakSet([t for t, _ in keep], [lab for _, lab in keep], [float(WRITTEN_EXAMPLE_REPEAT)] * n, ["written"] * n)
 
@@ -242,13 +255,26 @@ def finetune_theme_model(model, tokenizer, weak: WeakSet, theme_ids: list[str], 
     stats = train_sentiment(model, tokenizer, examples, settings, device=device, theme_ids=theme_ids,
                             theme_pos_weight=compute_theme_pos_weight(weak, theme_ids))
     model.to("cpu")
-    held = [(text, labels) for text, labels in zip(weak.texts, weak.labels) if is_held_out(text)]
+    held = select_calibration_rows(weak)
     probs = compute_theme_probs(model, tokenizer, [t for t, _ in held], threads)
     thresholds = {t: compute_shrunk_threshold(probs[:, j].tolist(), [float(t in labels) for _, labels in held])
                   for j, t in enumerate(theme_ids)}
     model.heads.theme_thresholds = thresholds
     return {**stats, "n_theme_examples": len(examples) - len(rehearsal), "n_rehearsal": len(rehearsal),
             "thresholds": thresholds}
+
+
+HAND_SOURCES = ("card", "written")
+
+
+def select_calibration_rows(weak: WeakSet) -> list[tuple[str, set[str]]]:
+    """Held-out rows the thresholds are set on: the hand-labelled ones (card and written examples)
+    when the set has written examples, else every held-out row. Thresholds fitted on rule labels
+    would teach the model to agree with the rules, not with people."""
+    held = [(t, labs, src) for t, labs, src in zip(weak.texts, weak.labels, weak.sources) if is_held_out(t)]
+    if any(src == "written" for _, _, src in held):
+        held = [row for row in held if row[2] in HAND_SOURCES]
+    return [(t, labs) for t, labs, _ in held]
 
 
 def compute_theme_probs(model, tokenizer, texts: list[str], threads: int):
@@ -288,7 +314,12 @@ def compute_best_threshold(probs: list[float], gold: list[float], default: float
 
 # ---------------------------------------------------------------- I/O shell: pool, run, save
 
-FINAL_VARIANT = "cards+written+rules"  # measured best on the dev set; similarity labels cost precision
+# The shipped model learns themes from hand labels alone (card and written examples): its errors are
+# then independent of the rules', which is what fusing the two needs (see MODEL_CARD.md). Without
+# written examples (a user's own card) it falls back to the rules' weak labels on the pool.
+FINAL_VARIANT = "cards+written"
+FALLBACK_VARIANT = "cards+rules"
+POOL_VARIANT = "cards+written+rules"  # every text, for distillation
 TOPIC_THEMES = {1: "monetary_policy", 11: "capital_markets"}  # Twitter topic: Fed | Central Banks, IPO
 POOL_TOPIC_KEEP = {1, 3, 6, 11, 12, 13, 14, 15}  # topics near the themes are kept whole
 POOL_TOPIC_CAP = 500  # at most this many tweets per kept topic
@@ -456,6 +487,10 @@ class ThemeTraining:
     weak_sets: dict[str, WeakSet]
     label_counts: dict[str, dict[str, int]]
 
+    def default_variant(self) -> str:
+        """FINAL_VARIANT when written examples are in, else FALLBACK_VARIANT."""
+        return FINAL_VARIANT if "written" in self.weak_sets[FINAL_VARIANT].sources else FALLBACK_VARIANT
+
 
 def build_theme_training(themes_dir: Path | None = None, data_dir: Path | None = None, seed: int = 13, threads: int = 2,
                          cache: Path | None = None) -> ThemeTraining:
@@ -495,7 +530,7 @@ def compute_theme_features(model, tokenizer, texts: list[str], threads: int):
 
 
 def run_theme_stage(init_dir: Path, out_dir: Path, themes_dir: Path | None = None, data_dir: Path | None = None,
-                    seed: int = 13, threads: int = 2, variant: str = FINAL_VARIANT, cache: Path | None = None,
+                    seed: int = 13, threads: int = 2, variant: str | None = None, cache: Path | None = None,
                     finetune=None, rehearsal: int = 0, device: str = "cpu") -> dict:
     """Weak-label, train the theme head on the frozen model at ``init_dir``, save to ``out_dir``.
     ``finetune`` (TrainSettings): then fine-tune the whole model on the weak labels with
@@ -505,6 +540,7 @@ def run_theme_stage(init_dir: Path, out_dir: Path, themes_dir: Path | None = Non
     from nlp.classify.train import save_model_card
 
     training = build_theme_training(themes_dir, data_dir, seed, threads, cache)
+    variant = variant or training.default_variant()
     weak = training.weak_sets[variant]
     model = load_model_dir(init_dir)
     tokenizer = load_tokenizer(str(init_dir))

@@ -15,7 +15,7 @@ from nlp.errors import NarrativeError
 
 
 # (epochs, learning rate, max_length) each task was measured with (models/narrative-minilm/MODEL_CARD.md).
-TASK_DEFAULTS = {"sentiment": (2.0, 6e-5, 64), "themes": (1.0, 2e-5, 96), "distill": (2.0, 1e-4, 64)}
+TASK_DEFAULTS = {"sentiment": (2.0, 6e-5, 64), "themes": (3.0, 2e-5, 96), "distill": (2.0, 1e-4, 64)}
 
 
 class Task(str, Enum):
@@ -30,7 +30,7 @@ def train(
     data: Optional[Path] = typer.Option(None, "--data", help="sentiment: a CSV/JSONL with text,label, or the shared data folder (default ../shared/data)."),
     model: Optional[str] = typer.Option(None, "--model", help="sentiment: backbone name or path (default: bundled all-MiniLM-L6-v2). themes: model directory to start from. distill: the teacher model directory (default narrative-minilm)."),
     themes_dir: Optional[Path] = typer.Option(None, "--themes-dir", help="themes: folder of theme cards (default corpora/themes)."),
-    epochs: Optional[float] = typer.Option(None, "--epochs", help="passes over the data (fractions allowed); default: sentiment 2, themes --finetune 1, distill 2."),
+    epochs: Optional[float] = typer.Option(None, "--epochs", help="passes over the data (fractions allowed); default: sentiment 2, themes --finetune 3, distill 2."),
     batch_size: int = typer.Option(32, "--batch-size"),
     learning_rate: Optional[float] = typer.Option(None, "--lr", help="peak learning rate; default: sentiment 6e-5, themes --finetune 2e-5, distill 1e-4."),
     max_length: Optional[int] = typer.Option(None, "--max-length", help="training truncation in tokens; default 64 (themes --finetune: 96)."),
@@ -39,7 +39,7 @@ def train(
     device: str = typer.Option("auto", "--device", help="auto, cuda, mps or cpu."),
     online: bool = typer.Option(False, "--online", help="allow downloading a backbone from a model hub."),
     out: Optional[Path] = typer.Option(None, "--out", help="output model directory (sentiment default models/narrative-custom; themes default: update --model in place)."),
-    finetune: bool = typer.Option(False, "--finetune", help="themes: after the linear head, fine-tune the whole model on the weak labels with sentiment rehearsal (minutes, not seconds; uses --epochs, --lr, --max-length)."),
+    finetune: bool = typer.Option(False, "--finetune", help="themes: after the linear head, fine-tune the whole model on the theme labels (hand labels; rule labels for a card outside the default eight) with sentiment rehearsal (minutes, not seconds; uses --epochs, --lr, --max-length)."),
     rehearsal: int = typer.Option(8000, "--rehearsal", help="themes --finetune: sentiment examples of the default mix rehearsed alongside."),
     layers: int = typer.Option(3, "--layers", help="distill: encoder layers of the student."),
 ) -> None:
@@ -87,7 +87,7 @@ def _distill(model, data, out, layers, epochs, batch_size, learning_rate, max_le
     """A ``layers``-layer student of the model directory ``model`` (default narrative-minilm), trained on
     the default sentiment mix and the theme pool (weak-labelled texts) under ``data``."""
     from nlp.classify.distill import run_distill_stage
-    from nlp.classify.themes_weak import FINAL_VARIANT, build_theme_training
+    from nlp.classify.themes_weak import POOL_VARIANT, build_theme_training
     from nlp.classify.train import TrainSettings
     from nlp.settings import MODELS_DIR
 
@@ -98,7 +98,7 @@ def _distill(model, data, out, layers, epochs, batch_size, learning_rate, max_le
         raise NarrativeError(f"--layers must be at least 1 and fewer than the teacher's layers ({teacher})")
     settings = TrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, max_length=max_length, seed=seed, threads=threads)
     target = out or MODELS_DIR / f"{teacher.name}-l{layers}"
-    pool = build_theme_training(data_dir=data, seed=seed, threads=threads).weak_sets[FINAL_VARIANT].texts
+    pool = build_theme_training(data_dir=data, seed=seed, threads=threads).weak_sets[POOL_VARIANT].texts
     return run_distill_stage(teacher, target, layers, settings, data_dir=data, theme_texts=pool, device=device), target
 
 
