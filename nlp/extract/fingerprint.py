@@ -20,7 +20,8 @@ NO_MODEL = "none"
 # Bump when extraction itself (relevance, novelty, row building, how rule and model themes are
 # fused) changes what it writes. x2: theme fusion rule weight 0.6 -> 0.7. x3: the classifier reads
 # windows of packed sentences instead of single sentences; document neutral band 0.15 -> 0.3.
-# x4: a near-certain model adds a theme without rule evidence (combine.MODEL_ALONE).
+# x4: a near-certain model adds a theme without rule evidence (combine.MODEL_ALONE); ticker
+# sentiment band 0.15 -> 0.25.
 EXTRACTION_SCHEMA = "x4"
 
 
