@@ -104,12 +104,13 @@ def test_cli_finetune_uses_the_measured_defaults_unless_told(monkeypatch, tmp_pa
 
 
 def test_written_examples_parse_hand_labels_and_name_a_bad_line():
-    from nlp.classify.themes_weak import WRITTEN_EXAMPLE_REPEAT, parse_written_examples
+    from nlp.classify.theme_examples import parse_written_examples
+    from nlp.classify.themes_weak import WRITTEN_EXAMPLE_REPEAT, build_written_set
     from nlp.errors import NarrativeError
 
     lines = ['{"text": "A new Ohio plant will make what came from Shenzhen.", "themes": ["reshoring"]}', "",
              '{"text": "Crop rotation helped the farm.", "themes": []}']
-    weak = parse_written_examples(lines)
+    weak = build_written_set(parse_written_examples(lines))
     assert weak.labels == [{"reshoring"}, set()]
     assert weak.weights == [float(WRITTEN_EXAMPLE_REPEAT)] * 2 and weak.sources == ["written"] * 2
     with pytest.raises(NarrativeError, match="x.jsonl line 2"):
@@ -119,7 +120,7 @@ def test_written_examples_parse_hand_labels_and_name_a_bad_line():
 
 
 def test_written_examples_skip_eval_texts_and_foreign_card_sets(tmp_path):
-    from nlp.classify.themes_weak import PREFIX_CHARS, WRITTEN_THEMES, load_written_examples
+    from nlp.classify.theme_examples import PREFIX_CHARS, WRITTEN_THEMES, load_written_examples
 
     examples, evals = tmp_path / "theme_examples", tmp_path / "eval"
     examples.mkdir()
@@ -128,19 +129,18 @@ def test_written_examples_skip_eval_texts_and_foreign_card_sets(tmp_path):
     (evals / "dev.jsonl").write_text(json.dumps({"text": seen}) + "\n")
     rows = [{"text": seen, "themes": ["capital_markets"]}, {"text": "The Fed held rates.", "themes": ["monetary_policy"]}]
     (examples / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    weak = load_written_examples(examples, ["monetary_policy", "capital_markets"])
-    assert weak.texts == ["The Fed held rates."] and seen[:PREFIX_CHARS] not in {t[:PREFIX_CHARS] for t in weak.texts}
+    texts = [t for t, _ in load_written_examples(examples, ["monetary_policy", "capital_markets"])]
+    assert texts == ["The Fed held rates."] and seen[:PREFIX_CHARS] not in {t[:PREFIX_CHARS] for t in texts}
     # A card the examples were not judged on: its positives among them are unknown, so none are used...
-    assert load_written_examples(examples, ["monetary_policy", "space_tourism"]).texts == []
+    assert load_written_examples(examples, ["monetary_policy", "space_tourism"]) == []
     # ...unless a row says it was judged on that theme too.
     judged = sorted(WRITTEN_THEMES | {"space_tourism"})
     (examples / "b.jsonl").write_text(json.dumps({"text": "Tickets to orbit sold out.", "themes": ["space_tourism"], "judged": judged}))
-    weak = load_written_examples(examples, ["monetary_policy", "space_tourism"])
-    assert weak.texts == ["Tickets to orbit sold out."] and weak.labels == [{"space_tourism"}]
+    assert load_written_examples(examples, ["monetary_policy", "space_tourism"]) == [("Tickets to orbit sold out.", {"space_tourism"})]
 
 
 def test_written_examples_sharing_eight_words_with_an_eval_text_are_dropped(tmp_path):
-    from nlp.classify.themes_weak import load_written_examples
+    from nlp.classify.theme_examples import load_written_examples
 
     (tmp_path / "theme_examples").mkdir()
     (tmp_path / "eval").mkdir()
@@ -149,7 +149,7 @@ def test_written_examples_sharing_eight_words_with_an_eval_text_are_dropped(tmp_
     rows = [{"text": f"In a new twist, utilities plan to {story} for two decades.", "themes": ["power_demand"]},
             {"text": "Utilities plan to restart a reactor.", "themes": ["power_demand"]}]
     (tmp_path / "theme_examples" / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    assert load_written_examples(tmp_path / "theme_examples", ["power_demand"]).texts == [rows[1]["text"]]
+    assert [t for t, _ in load_written_examples(tmp_path / "theme_examples", ["power_demand"])] == [rows[1]["text"]]
 
 
 def test_thresholds_are_calibrated_on_hand_labels_when_there_are_written_rows():

@@ -2,7 +2,7 @@
 
 Steps (each one is measured by scripts/eval_classifier.py --theme-ablation):
 1. card examples: each card's ``examples`` are positives, ``counter_examples`` negatives;
-2. written examples (``corpora/theme_examples/*.jsonl``): news paragraphs written for the project
+2. written examples (``corpora/theme_examples/*.jsonl``, read by ``theme_examples.py``): news paragraphs written for the project
    and labelled by hand on all eight default themes, many of them paraphrases without a card's
    words and near misses that use them in another sense; a row is used only when it was judged on
    every loaded card (for a user's new card it would otherwise be a false negative);
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from nlp.classify.theme_examples import PREFIX_CHARS, load_eval_prefixes, load_written_examples
 from nlp.errors import NarrativeError
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,6 @@ SIMILARITY_MARGIN = 0.02
 HELD_OUT_PERCENT = 20
 CARD_EXAMPLE_REPEAT = 5
 WRITTEN_EXAMPLE_REPEAT = 2  # hand labels, but many more of them than card sentences
-WRITTEN_THEMES = frozenset({  # the themes a written example was judged on unless its row says ("judged")
-    "blue_collar_ai", "reshoring", "regulatory_risk", "ai_capex", "power_demand", "monetary_policy",
-    "market_rotation", "capital_markets",
-})
 
 
 @dataclass
@@ -110,50 +107,10 @@ def build_card_examples(cards: Sequence[ThemeCard]) -> WeakSet:
     return WeakSet(texts, labels, [float(CARD_EXAMPLE_REPEAT)] * n, ["card"] * n)
 
 
-def parse_written_examples(lines: Sequence[str], source: str = "written",
-                           theme_ids: Sequence[str] | None = None) -> WeakSet:
-    """Rows ``{"text", "themes": [...], "judged": [...]}`` (JSON Lines) -> a weak set of hand labels.
-
-    ``judged`` (default ``WRITTEN_THEMES``, the eight default themes) lists the themes the row was
-    labelled on: a theme outside it is unknown, not a negative, so with ``theme_ids`` given only the
-    rows judged on all of them are kept. A theme label outside ``judged`` or a row without text is an
-    error naming the line."""
-    import json
-
-    texts, labels = [], []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text, themes = str(row["text"]).strip(), set(row.get("themes") or [])
-            judged = set(row["judged"]) if "judged" in row else WRITTEN_THEMES
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise NarrativeError(f"{source} line {number}: not a JSON object with text and themes ({exc})") from exc
-        if not text or themes - judged:
-            raise NarrativeError(f"{source} line {number}: empty text or a theme it was not judged on {sorted(themes - judged)}")
-        if theme_ids is None or set(theme_ids) <= judged:
-            texts.append(text)
-            labels.append(themes)
-    n = len(texts)
-    return WeakSet(texts, labels, [float(WRITTEN_EXAMPLE_REPEAT)] * n, ["written"] * n)
-
-
-def load_written_examples(examples_dir: Path, theme_ids: Sequence[str]) -> WeakSet:
-    """The written examples under ``examples_dir`` judged on every theme of ``theme_ids``, less
-    those that start like an evaluation text or share a run of 8 words with one."""
-    if not examples_dir.is_dir():
-        return WeakSet([], [], [], [])
-    sets = [parse_written_examples(p.read_text(encoding="utf-8").splitlines(), p.name, theme_ids)
-            for p in sorted(examples_dir.glob("*.jsonl"))]
-    held = load_eval_prefixes(examples_dir.parent / "eval")
-    held_grams = load_eval_ngrams(examples_dir.parent / "eval")
-    keep = [(t, lab) for s in sets for t, lab in zip(s.texts, s.labels)
-            if t[:PREFIX_CHARS] not in held and held_grams.isdisjoint(build_word_ngrams(t))]
-    if not keep:
-        log.info("no written theme examples judged on all of %s in %s", sorted(theme_ids), examples_dir)
-    n = len(keep)
-    return WeakSet([t for t, _ in keep], [lab for _, lab in keep], [float(WRITTEN_EXAMPLE_REPEAT)] * n, ["written"] * n)
+def build_written_set(rows: Sequence[tuple[str, set[str]]]) -> WeakSet:
+    """Step 2: written examples ``(text, theme ids)`` as hand labels (``theme_examples.py`` reads them)."""
+    n = len(rows)
+    return WeakSet([t for t, _ in rows], [set(labs) for _, labs in rows], [float(WRITTEN_EXAMPLE_REPEAT)] * n, ["written"] * n)
 
 
 def build_rule_labels(rule_scores: Sequence[dict[str, float]], cards: Sequence[ThemeCard]) -> list[set[str]]:
@@ -360,45 +317,6 @@ def load_unlabelled_pool(data_dir: Path, sample_dir: Path, seed: int = 13) -> tu
     return texts, sources, topic
 
 
-PREFIX_CHARS = 60
-
-
-def load_eval_prefixes(eval_dir: Path) -> set[str]:
-    """First characters of every evaluation text and title, to keep them out of training."""
-    import json
-
-    prefixes = set()
-    for path in sorted(eval_dir.glob("*.jsonl")) if eval_dir.is_dir() else []:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                prefixes |= {str(row.get(k) or "")[:PREFIX_CHARS] for k in ("text", "title")} - {""}
-    return prefixes
-
-
-NGRAM_WORDS = 8
-
-
-def build_word_ngrams(text: str, n: int = NGRAM_WORDS) -> set[str]:
-    """Lower-cased runs of ``n`` words: two texts sharing one tell the same story in the same words."""
-    words = text.lower().split()
-    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
-
-
-def load_eval_ngrams(eval_dir: Path) -> set[str]:
-    """Every 8-word run of the evaluation texts: written training rows about the same real event
-    in the same words are dropped, not only those starting like an evaluation text."""
-    import json
-
-    grams: set[str] = set()
-    for path in sorted(eval_dir.glob("*.jsonl")) if eval_dir.is_dir() else []:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                grams |= build_word_ngrams(f"{row.get('title') or ''} {row.get('text') or ''}")
-    return grams
-
-
 def iter_sample_paragraphs(sample_dir: Path):
     """Titles and paragraphs of the bundled sample feeds (RSS/Atom XML; HTML bodies split on <p>)."""
     import html
@@ -514,7 +432,7 @@ def build_theme_training(themes_dir: Path | None = None, data_dir: Path | None =
         "similarity": compute_label_counts(sim_labels),
         "topic": compute_label_counts([{t} for t in topic.values()]),
     }
-    written = load_written_examples(CORPORA_DIR / "theme_examples", [c.id for c in cards])
+    written = build_written_set(load_written_examples(CORPORA_DIR / "theme_examples", [c.id for c in cards]))
     counts["written"] = compute_label_counts(written.labels)
     training = ThemeTraining(cards, build_weak_sets(cards, pool, rule_scores, sim_labels, topic, written), counts)
     if cache:
