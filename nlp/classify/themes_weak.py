@@ -147,8 +147,8 @@ def build_similarity_labels(pool_vecs, card_vecs: dict, counter_vecs: dict, card
 
 
 def merge_weak_set(cards_set: WeakSet, pool: list[str], pool_labels: list[set[str]], source: str) -> WeakSet:
-    return WeakSet(cards_set.texts + pool, cards_set.labels + pool_labels,
-                   cards_set.weights + [1.0] * len(pool), cards_set.sources + [source] * len(pool))
+    """``cards_set`` followed by the pool's texts, each labelled by ``source`` at weight 1."""
+    return join_weak_sets(cards_set, WeakSet(pool, pool_labels, [1.0] * len(pool), [source] * len(pool)))
 
 
 def train_theme_head(model, features, weak: WeakSet, theme_ids: list[str], seed: int = 13, epochs: int = 200) -> dict:
@@ -373,6 +373,7 @@ def build_weak_sets(cards, pool, rule_scores, sim_labels, topic, written: WeakSe
 
 
 def join_weak_sets(first: WeakSet, second: WeakSet) -> WeakSet:
+    """The rows of ``first`` then those of ``second``."""
     return WeakSet(first.texts + second.texts, first.labels + second.labels, first.weights + second.weights,
                    first.sources + second.sources)
 
