@@ -184,7 +184,7 @@ def test_cli_tag_file_to_file_skips_bad_line(cli, tmp_path):
     ])
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["tag", str(src), "-o", str(out), "--no-model"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the good lines are written, the bad one still fails the run
     assert "line 2: not valid JSON" in result.stderr
     assert "tagged 2 record(s), 1 bad line(s) skipped" in result.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]

@@ -25,7 +25,8 @@ def tag(
 ) -> None:
     """Tag JSONL records with tickers, themes, evidence (and sentiment when a classifier is available).
 
-    A bad line is reported on stderr with its line number and skipped; --strict stops there with exit 2.
+    A bad line is reported on stderr with its line number and skipped, and the exit status is then 1
+    (the good lines are all written); --strict stops there with exit 2.
     """
     from nlp.tagging.pipeline import build_pipeline
     from nlp.tagging.tag import iter_jsonl, parse_jsonl_line, tag_records
@@ -53,6 +54,8 @@ def tag(
     typer.echo(f"tagged {n} record(s){skipped}{' (rules only)' if classifier is None else ''}", err=True)
     if state["stopped"] is not None:
         raise NarrativeError(f"{state['stopped']} (--strict: stopped there)")
+    if state["bad"]:
+        raise typer.Exit(1)  # like `scrape` with a failed feed: the rest is done, the caller must still notice
 
 
 def _write_jsonl(rows, output: Optional[Path]) -> int:
