@@ -217,7 +217,8 @@ def test_weak_labels_from_rules_and_thresholds():
 
 
 def test_html_paragraphs_and_threshold_shrinkage():
-    from nlp.classify.themes_weak import compute_shrunk_threshold, parse_html_paragraphs
+    from nlp.classify.theme_pool import parse_html_paragraphs
+    from nlp.classify.themes_weak import compute_shrunk_threshold
 
     markup = "<p>The Fed held rates steady in a widely expected decision.</p><p>Short.</p>"
     assert parse_html_paragraphs(markup) == ["The Fed held rates steady in a widely expected decision."]

@@ -10,6 +10,7 @@ import spacy
 
 from nlp.errors import NarrativeError
 from nlp.tagging import linker as _linker  # noqa: F401  (registers the spaCy factory)
+from nlp.tagging.link_candidates import Entry, is_case_ok, select_longest_first
 from nlp.tagging.mentions import METHODS, Mention
 from nlp.tagging.segments import DocView, Strings, build_shape, stop_hashes
 from nlp.tagging.tags import parse_cashtag, parse_exchange_tag
@@ -348,3 +349,28 @@ def test_segments_split_at_sentences_and_line_breaks():
 )
 def test_build_shape(words, shape):
     assert build_shape(words) == shape
+
+
+@pytest.mark.parametrize(
+    "canonical, words, ok",
+    [
+        ([("Apple", (True, True, False))], ["Apple"], True),
+        ([("Apple", (True, True, False))], ["apple"], False),  # "apple pie"
+        ([("eBay", (False, True, False))], ["ebay"], False),  # lower case where the name has capitals
+        ([("eBay", (False, True, False))], ["EBAY"], True),
+        ([("UPS", (True, True, True))], ["Ups"], False),  # the "Ups" of "Shake-Ups"
+        ([("UPS", (True, True, True))], ["UPS"], True),
+    ],
+)
+def test_is_case_ok(canonical, words, ok):
+    entry = Entry("company", canonical[0][0], "X", caps=tuple(caps for _, caps in canonical))
+    assert is_case_ok(entry, words) is ok
+
+
+def test_select_longest_first_keeps_the_longest_and_prefers_a_company_to_a_block():
+    company, block = Entry("company", "GE Vernova", "GEV"), Entry("blocked", "Vernova Park")
+    ge = Entry("company", "GE", "GE")
+    found = [(0, 1, ge), (0, 2, company), (1, 3, block), (5, 6, ge)]
+    assert select_longest_first(found) == [(0, 2, company), (5, 6, ge)]
+    tie_company, tie_block = Entry("company", "Dominion", "D"), Entry("blocked", "Dominion")
+    assert select_longest_first([(3, 4, tie_block), (3, 4, tie_company)]) == [(3, 4, tie_company)]

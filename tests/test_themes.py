@@ -9,17 +9,15 @@ import spacy
 import yaml
 
 from nlp.errors import NarrativeError
-from nlp.tagging.theme_patterns import TokenColumns, compile_pattern, find_pattern_matches, parse_op
-from nlp.tagging.themes import (
+from nlp.tagging.theme_evidence import (
     Candidate,
     build_cue_key,
     build_phrase_variants,
     extract_theme_hits,
-    load_theme_card,
-    load_theme_cards,
-    parse_theme_card,
     score_theme_evidence,
 )
+from nlp.tagging.theme_patterns import TokenColumns, compile_pattern, find_pattern_matches, parse_op
+from nlp.tagging.themes import load_theme_card, load_theme_cards, parse_theme_card
 
 DEFAULT_IDS = {
     "blue_collar_ai", "reshoring", "regulatory_risk", "ai_capex", "power_demand", "monetary_policy",

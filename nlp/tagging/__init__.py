@@ -21,9 +21,9 @@ def __getattr__(name: str):
 
 # Theme rules, the assembled pipeline and record tagging (lazy as well: they import spaCy).
 _THEME_EXPORTS = {
-    "ThemeCard": "nlp.tagging.themes", "ThemeHit": "nlp.tagging.themes", "ThemeRules": "nlp.tagging.themes",
+    "ThemeCard": "nlp.tagging.themes", "ThemeHit": "nlp.tagging.theme_evidence", "ThemeRules": "nlp.tagging.themes",
     "load_theme_cards": "nlp.tagging.themes", "parse_theme_card": "nlp.tagging.themes",
-    "score_theme_evidence": "nlp.tagging.themes", "build_pipeline": "nlp.tagging.pipeline",
+    "score_theme_evidence": "nlp.tagging.theme_evidence", "build_pipeline": "nlp.tagging.pipeline",
     "tag_record": "nlp.tagging.tag", "tag_records": "nlp.tagging.tag", "parse_jsonl_line": "nlp.tagging.tag",
     "parse_record": "nlp.tagging.tag", "iter_jsonl": "nlp.tagging.tag",
 }

@@ -12,7 +12,6 @@ Output: `doc._.mentions`, a list of `Mention` sorted by start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -27,20 +26,29 @@ from nlp.tagging.doc_tokens import (
     set_doc_value,
 )
 from nlp.tagging.gazetteer import Gazetteer, load_gazetteer
+from nlp.tagging.link_candidates import (
+    CONFIDENCE,
+    Entry,
+    LinkCandidate,
+    build_caps,
+    build_covered,
+    build_entries,
+    find_next_word,
+    follows_own_name,
+    is_case_ok,
+    is_glued,
+    is_listed,
+    select_longest_first,
+)
 from nlp.tagging.mentions import Mention
 from nlp.tagging.segments import DocView, Strings, stop_hashes
 from nlp.tagging.tags import EXCHANGE_WORDS, TagHit, parse_cashtag, parse_exchange_tag
 
-CONFIDENCE = {
-    "tag_known": 0.99, "tag_unknown": 0.9, "cashtag_unknown": 0.75, "name": 0.95,
-    "alias": 0.9, "evidence": 0.85, "symbol": 0.85, "symbol_evidence": 0.75, "discourse": 0.8,
-}
 _WINDOW = 8  # tokens either side searched for corporate cues
 _CALENDAR = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "may june july august september october november december".split()
 )
-_GLUE = frozenset("$&./-")  # characters that make an upper-case word part of something else
 _NAMES = ("name", "alias")
 _RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
 # What a word can be to the linker: bits of its word code (`doc_tokens.WordCodes`).
@@ -59,33 +67,6 @@ def _ensure_extension() -> None:
 )
 def make_ticker_linker(nlp: Language, name: str, gazetteer_dir: str | None) -> "TickerLinker":
     return TickerLinker(nlp, load_gazetteer(gazetteer_dir), name, pipeline_word_codes(nlp))
-
-
-@dataclass(frozen=True)
-class _Entry:
-    kind: str  # "company", "unlisted" or "blocked"
-    text: str
-    symbol: str = ""
-    method: str = "name"
-    ambiguous: bool = False
-    weak: bool = False
-    caps: tuple[tuple[bool, bool, bool], ...] = ()  # per token: starts upper, any upper, acronym
-
-
-@dataclass
-class _Candidate:
-    start: int  # token range
-    end: int
-    symbol: str
-    method: str  # "cashtag", "exchange_tag", "name", "alias", "symbol"; "block", "rejected"
-    ambiguous: bool = False
-    entry: _Entry | None = None
-    accepted: bool = False
-    confidence: float = 0.0
-    final_method: str = ""
-
-    def accept(self, method: str, confidence: float) -> None:
-        self.accepted, self.final_method, self.confidence = True, method, confidence
 
 
 class TickerLinker:
@@ -118,13 +99,13 @@ class TickerLinker:
         # (a name several companies use, or a name also listed as blocked) share its payload list.
         self._word_codes = word_codes if word_codes is not None else WordCodes(nlp.vocab)
         self.names = PhraseIndex()
-        for entry in _build_entries(gazetteer):
+        for entry in build_entries(gazetteer):
             pattern = nlp.make_doc(entry.text)
             entries = self.names.get(pattern)
             if entries is None:
                 entries = []
                 self.names.add(pattern, entries)
-            entries.append(_Entry(**{**entry.__dict__, "caps": _caps(pattern)}))
+            entries.append(Entry(**{**entry.__dict__, "caps": build_caps(pattern)}))
         # The tokens each rule starts from, as bits of the pipeline's word codes.
         self._name_anchors = self.names.anchors()
         self._vocab = nlp.vocab
@@ -149,7 +130,7 @@ class TickerLinker:
         view = DocView(doc, self._strings, self._stops, tokens, marks.at(_BOUNDARY))
         explicit, reserved = self._explicit(view, marks)
         names = self._names(view, marks, reserved)
-        symbols = self._bare_symbols(view, marks, reserved | _covered(names), explicit + names)
+        symbols = self._bare_symbols(view, marks, reserved | build_covered(names), explicit + names)
         candidates = explicit + names + symbols
         if candidates:
             self._resolve(view, candidates)
@@ -165,7 +146,7 @@ class TickerLinker:
 
     # --- candidates -------------------------------------------------------------------
 
-    def _explicit(self, view: DocView, marks: "_Marks") -> tuple[list[_Candidate], set[int]]:
+    def _explicit(self, view: DocView, marks: "_Marks") -> tuple[list[LinkCandidate], set[int]]:
         """Cashtags and exchange tags, linked on sight; every tag (foreign or OTC ones
         too) reserves its tokens so no other rule reads them."""
         if not marks.any(_DOLLAR | _EXCHANGE):
@@ -184,7 +165,7 @@ class TickerLinker:
                 out.append(candidate)
         return out, reserved
 
-    def _explicit_candidate(self, hit: TagHit) -> _Candidate | None:
+    def _explicit_candidate(self, hit: TagHit) -> LinkCandidate | None:
         gaz = self.gazetteer
         method = "cashtag" if hit.exchange is None and not hit.foreign else "exchange_tag"
         known = gaz.symbols.get(hit.symbol)
@@ -195,18 +176,18 @@ class TickerLinker:
             # the company is named in the same text.
             if known is None or method != "cashtag":
                 return None
-            return _Candidate(hit.start, hit.end, known, "cashtag", ambiguous=True)
+            return LinkCandidate(hit.start, hit.end, known, "cashtag", ambiguous=True)
         if known is None and (not hit.raw.isupper() or (method == "cashtag" and len(hit.symbol) < 2)):
             return None
-        candidate = _Candidate(hit.start, hit.end, known or hit.symbol, method)
+        candidate = LinkCandidate(hit.start, hit.end, known or hit.symbol, method)
         if known:
             candidate.accept(method, CONFIDENCE["tag_known"])
         else:
             candidate.accept(method, CONFIDENCE["tag_unknown" if method == "exchange_tag" else "cashtag_unknown"])
         return candidate
 
-    def _names(self, view: DocView, marks: "_Marks", reserved: set[int]) -> list[_Candidate]:
-        found: list[tuple[int, int, _Entry]] = []
+    def _names(self, view: DocView, marks: "_Marks", reserved: set[int]) -> list[LinkCandidate]:
+        found: list[tuple[int, int, Entry]] = []
         for start, end, entries in self.names.find(view.tokens, marks.at(_NAME)):
             if reserved and not reserved.isdisjoint(range(start, end)):
                 continue
@@ -214,25 +195,25 @@ class TickerLinker:
             if entry is not None:
                 found.append((start, end, entry))
         return [
-            _Candidate(s, e, entry.symbol, entry.method if entry.kind == "company" else "block",
+            LinkCandidate(s, e, entry.symbol, entry.method if entry.kind == "company" else "block",
                        entry.ambiguous, entry)
-            for s, e, entry in _longest_first(found)
+            for s, e, entry in select_longest_first(found)
         ]
 
-    def _entry_for(self, view: DocView, entries: list[_Entry], start: int, end: int) -> _Entry | None:
+    def _entry_for(self, view: DocView, entries: list[Entry], start: int, end: int) -> Entry | None:
         """The first entry whose capitalisation the text respects; in an all-caps
         headline the case says nothing, so any entry fits."""
         words = view.words(start, end)
         for entry in entries:
-            if _case_ok(entry, words):
+            if is_case_ok(entry, words):
                 return entry
         if all(w.isupper() or not w.isalpha() for w in words) and view.shape(start) == "caps":
             return entries[0]
         return None
 
     def _bare_symbols(
-        self, view: DocView, marks: "_Marks", taken: set[int], others: list[_Candidate]
-    ) -> list[_Candidate]:
+        self, view: DocView, marks: "_Marks", taken: set[int], others: list[LinkCandidate]
+    ) -> list[LinkCandidate]:
         """Bare upper-case symbols ("NVDA"). An ambiguous one ("CAT", "IT") can only be
         linked through discourse, so it is kept only when its company is a candidate."""
         gaz = self.gazetteer
@@ -241,7 +222,7 @@ class TickerLinker:
         for i in marks.at(_SYMBOL):
             raw = view.word(i)
             symbol = gaz.symbols.get(raw) or gaz.symbols[self._ric[raw]]
-            if i in taken or _glued(view, i):
+            if i in taken or is_glued(view, i):
                 continue
             ambiguous = symbol in gaz.ambiguous_symbols or raw in gaz.ambiguous_symbols
             if (ambiguous or len(raw) < 3) and symbol not in known:
@@ -253,12 +234,12 @@ class TickerLinker:
                 if symbol not in known:
                     continue
                 ambiguous = True
-            out.append(_Candidate(i, i + 1, symbol, "symbol", ambiguous))
+            out.append(LinkCandidate(i, i + 1, symbol, "symbol", ambiguous))
         return out
 
     # --- disambiguation ---------------------------------------------------------------
 
-    def _resolve(self, view: DocView, candidates: list[_Candidate]) -> None:
+    def _resolve(self, view: DocView, candidates: list[LinkCandidate]) -> None:
         # Names seen in this text as part of another entity ("Dominion Voting", "the Dow"):
         # elsewhere in the same text they need the company named unambiguously.
         conflicted = {w for c in candidates if c.method == "block" and c.entry for w in c.entry.text.split()}
@@ -279,7 +260,7 @@ class TickerLinker:
                 continue
             if c.method in _NAMES and self._local_evidence(view, c, candidates):
                 c.accept(c.method, CONFIDENCE["evidence"])
-            elif c.method == "symbol" and _follows_own_name(view, c, candidates):
+            elif c.method == "symbol" and follows_own_name(view, c, candidates):
                 c.accept("symbol", CONFIDENCE["symbol_evidence"])
         established = {c.symbol for c in candidates if c.accepted}
         for c in candidates:
@@ -291,7 +272,7 @@ class TickerLinker:
             if c.symbol in known and (c.method != "symbol" or self._has_cue(view, c, 4)):
                 c.accept("discourse", CONFIDENCE["discourse"])
 
-    def _needs_evidence(self, view: DocView, c: _Candidate) -> bool:
+    def _needs_evidence(self, view: DocView, c: LinkCandidate) -> bool:
         if c.method == "symbol":
             return c.ambiguous or len(c.symbol.split(".")[0]) < 3
         if c.ambiguous:
@@ -301,13 +282,13 @@ class TickerLinker:
             return view.shape(c.start) != "plain"
         return False
 
-    def _local_evidence(self, view: DocView, c: _Candidate, candidates: list[_Candidate]) -> bool:
+    def _local_evidence(self, view: DocView, c: LinkCandidate, candidates: list[LinkCandidate]) -> bool:
         """Another accepted company in the same segment, a subject verb right after the
         name ("Target said"), a possessive of a named thing, or a corporate cue nearby."""
         seg = view.segment_id(c.start)
         if any(o is not c and o.accepted and view.segment_id(o.start) == seg for o in candidates):
             return True
-        nxt = _next_word(view, c.end)
+        nxt = find_next_word(view, c.end)
         if nxt is not None:
             verb = view.lower(nxt)
             if verb in self.context.subject_verbs:
@@ -318,7 +299,7 @@ class TickerLinker:
                 return True  # a headline opening with a possessive: "Apple's Agentic Moment"
         return self._has_cue(view, c, _WINDOW) or self._has_own_cue(view, c)
 
-    def _has_own_cue(self, view: DocView, c: _Candidate) -> bool:
+    def _has_own_cue(self, view: DocView, c: LinkCandidate) -> bool:
         """A word of the company's own (product, people) anywhere in the segment."""
         cues = self._own_cues.get(c.entry.text) if c.entry is not None else None
         if not cues:
@@ -328,7 +309,7 @@ class TickerLinker:
         text = " " + " ".join(words) + " "
         return any((" " + cue + " ") in text for cue in cues)
 
-    def _has_cue(self, view: DocView, c: _Candidate, width: int) -> bool:
+    def _has_cue(self, view: DocView, c: LinkCandidate, width: int) -> bool:
         """A corporate cue word or phrase within `width` tokens, in the same segment."""
         lo, hi = view.segment(c.start)
         if view.shape(c.start) != "plain":
@@ -340,7 +321,7 @@ class TickerLinker:
         text = " " + " ".join(window) + " "
         return any(phrase in text for phrase in self._cue_phrases)
 
-    def _blocked(self, view: DocView, c: _Candidate) -> str | None:
+    def _blocked(self, view: DocView, c: LinkCandidate) -> str | None:
         """Why a name cannot be this company here: "context" (a negative word after the
         name, past a possessive, or before it) or "entity" (a person's title before it,
         or part of another proper name); None when nothing blocks it. The "*" lists
@@ -350,14 +331,14 @@ class TickerLinker:
         generic = c.ambiguous or (c.entry is not None and c.entry.weak)
         if not generic and text not in ctx.negative_next and text not in ctx.negative_prev:
             return None
-        nxt = _next_word(view, c.end)
-        if nxt is not None and _listed(view.lower(nxt), ctx.negative_next, text, generic):
+        nxt = find_next_word(view, c.end)
+        if nxt is not None and is_listed(view.lower(nxt), ctx.negative_next, text, generic):
             return "context"
         if c.start > 0:
             prev = view.lower(c.start - 1)
             if c.ambiguous and prev in ctx.person_titles:
                 return "entity"
-            if _listed(prev, ctx.negative_prev, text, generic):
+            if is_listed(prev, ctx.negative_prev, text, generic):
                 return "context"
         if c.ambiguous and (self._next_to_proper_word(view, c.start, c.end) or self._place(view, c.end)):
             return "entity"
@@ -405,7 +386,7 @@ class TickerLinker:
             and text.lower() not in self.context.corporate and text.lower() not in _CALENDAR
         )
 
-    def _mention(self, view: DocView, c: _Candidate) -> Mention:
+    def _mention(self, view: DocView, c: LinkCandidate) -> Mention:
         start, end, text = view.char_span(c.start, c.end)
         return Mention(c.symbol, start, end, text, c.final_method, c.confidence)
 
@@ -426,85 +407,3 @@ class _Marks:
     def at(self, bits: int) -> list[int]:
         code, bits = self.code, bits << self.shift
         return [i for i in self.where if code[i] & bits]
-
-
-def _build_entries(gazetteer: Gazetteer) -> list[_Entry]:
-    entries = [
-        _Entry("company", s.text, s.symbol, s.method, s.ambiguous, s.weak)
-        for s in gazetteer.surfaces
-    ]
-    entries += [_Entry("unlisted", text) for text in gazetteer.unlisted]
-    entries += [_Entry("blocked", text) for text in gazetteer.blocked]
-    return entries
-
-
-def _listed(word: str, table, name: str, generic: bool) -> bool:
-    if word in table.get(name, ()):
-        return True
-    return generic and word in table.get("*", ())
-
-
-def _covered(candidates: list[_Candidate]) -> set[int]:
-    return {i for c in candidates for i in range(c.start, c.end)}
-
-
-def _caps(pattern: Doc) -> tuple[tuple[bool, bool, bool], ...]:
-    return tuple(
-        (t.text[:1].isupper(), any(ch.isupper() for ch in t.text), len(t.text) > 1 and t.text.isupper())
-        for t in pattern
-    )
-
-
-def _case_ok(entry: _Entry, words: list[str]) -> bool:
-    """Each word capitalised where the canonical form is ("Apple", not "apple"), not all
-    lower case where it has capitals ("eBay", not "ebay"), and upper case where it is an
-    acronym ("UPS", not the "Ups" of "Shake-Ups")."""
-    for text, (starts_upper, has_upper, acronym) in zip(words, entry.caps):
-        if starts_upper and not text[:1].isupper():
-            return False
-        if has_upper and text.islower():
-            return False
-        if acronym and not text.isupper():
-            return False
-    return True
-
-
-def _longest_first(found: list[tuple[int, int, _Entry]]) -> list[tuple[int, int, _Entry]]:
-    """Non-overlapping matches, longest first; on a tie a company beats a block."""
-    if len(found) < 2:
-        return found
-    ranked = sorted(found, key=lambda m: (-(m[1] - m[0]), m[2].kind != "company", m[0]))
-    taken: set[int] = set()
-    out = []
-    for start, end, entry in ranked:
-        if taken.isdisjoint(range(start, end)):
-            taken.update(range(start, end))
-            out.append((start, end, entry))
-    return sorted(out, key=lambda m: m[0])
-
-
-def _glued(view: DocView, i: int) -> bool:
-    """True when the upper-case token i is glued to a neighbour ("$NVDA", "NVDAx")."""
-    if i > 0 and view.glued(i - 1):
-        last = view.word(i - 1)[-1]
-        if last in _GLUE or last.isalnum():
-            return True
-    if i + 1 < view.n and view.glued(i):
-        first = view.word(i + 1)[0]
-        if first.isalnum() or first == "&":
-            return True
-    return False
-
-
-def _follows_own_name(view: DocView, c: _Candidate, candidates: list[_Candidate]) -> bool:
-    """"Caterpillar (CAT)": an ambiguous symbol in brackets right after its company."""
-    if c.start < 2 or c.end >= view.n or view.word(c.start - 1) != "(" or view.word(c.end) != ")":
-        return False
-    return any(o.accepted and o.symbol == c.symbol and o.end == c.start - 1 for o in candidates)
-
-
-def _next_word(view: DocView, i: int) -> int | None:
-    """Index of the token after a mention, looking past a possessive "'s"."""
-    if i < view.n and view.lower(i) in ("'s", "\u2019s", "'"):
-        i += 1
-    return i if i < view.n else None

@@ -9,15 +9,14 @@ The component ``narrative_theme_rules_v1`` matches every card's phrases (and the
 patterns) in one pass of a phrase index (``doc_tokens.PhraseIndex``, the matches of spaCy's
 PhraseMatcher on lower-cased tokens), runs the patterns near their anchors (``theme_patterns.py``),
 keeps the non-overlapping hits per theme and scores them with ``score_theme_evidence``. Cards are
-parsed in ``theme_cards.py`` (re-exported here). Everything that decides what counts
-(``extract_theme_hits``) and how much (``score_theme_evidence``) is pure and works on token offsets.
+parsed in ``theme_cards.py``; what decides which hits count (``extract_theme_hits``) and how much
+(``score_theme_evidence``) is pure, on token offsets, in ``theme_evidence.py``. Both are re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from spacy.attrs import IDS, SENT_START
 from spacy.language import Language
@@ -45,6 +44,16 @@ from nlp.tagging.theme_cards import (  # noqa: F401  (re-exported: the cards API
     load_theme_cards,
     parse_theme_card,
 )
+from nlp.tagging.theme_evidence import (  # noqa: F401  (re-exported: the evidence API lives here too)
+    KIND_WEIGHTS,
+    Candidate,
+    ThemeHit,
+    build_cue_key,
+    build_phrase_variants,
+    compute_assigned_themes,
+    extract_theme_hits,
+    score_theme_evidence,
+)
 from nlp.tagging.theme_patterns import (
     CompiledPattern,
     TokenColumns,
@@ -53,179 +62,12 @@ from nlp.tagging.theme_patterns import (
     has_required_words,
 )
 
-# Score formula constants (documented in score_theme_evidence and corpora/themes/README.md).
-KIND_WEIGHTS = {"strong": 1.0, "weak": 0.5, "ambiguous": 1.0}
-REPEAT_SHARE = 0.25
-MAX_REPEATS = 1
-LENGTH_UNIT_TOKENS = 300
-
 if not Doc.has_extension("theme_evidence"):
     Doc.set_extension("theme_evidence", default=None)
 if not Doc.has_extension("theme_scores"):
     Doc.set_extension("theme_scores", default=None)
 if not Doc.has_extension("themes"):
     Doc.set_extension("themes", default=None)
-
-
-class Candidate(NamedTuple):
-    """A cue match before context and overlap rules: token offsets [start, end)."""
-
-    key: str
-    kind: str
-    method: str
-    start: int
-    end: int
-    use_veto: bool = False
-
-
-class ThemeHit(NamedTuple):
-    """A counted cue: token offsets for scoring, character offsets for evidence."""
-
-    theme: str
-    cue: str
-    method: str
-    weight: float
-    start: int
-    end: int
-    start_char: int
-    end_char: int
-    text: str
-
-    def to_evidence(self) -> dict:
-        return {
-            "label": self.theme, "kind": "theme", "start": self.start_char, "end": self.end_char,
-            "text": self.text, "method": self.method,
-        }
-
-
-# --- evidence and score (pure) ----------------------------------------------------------------
-
-
-def build_phrase_variants(phrase: str) -> list[str]:
-    """The phrase, the plural of its last word ("rate cut" -> "rate cuts": tokens carry no lemmas),
-    and for "U.S." the same with "US"."""
-    variants = _plural_variants(phrase)
-    if "U.S." in phrase:
-        variants += _plural_variants(phrase.replace("U.S.", "US"))
-    return variants
-
-
-def _plural_variants(phrase: str) -> list[str]:
-    head, _, last = phrase.rpartition(" ")
-    if not last.isalpha() or len(last) < 2:
-        return [phrase]
-    if last[-1] in "sxz" or last.endswith(("ch", "sh")):
-        plural = last + "es"
-    elif last[-1] == "y" and last[-2] not in "aeiou":
-        plural = last[:-1] + "ies"
-    else:
-        plural = last + "s"
-    return [phrase, f"{head} {plural}".strip()]
-
-
-def build_cue_key(phrase: str) -> str:
-    """The key a phrase's hits are counted under: lowercase, last word singular ("Utilities" ->
-    "utility"), so a card listing both forms does not count one concept as two cues."""
-    head, _, last = phrase.lower().rpartition(" ")
-    if len(last) > 3 and last.isalpha():
-        if last.endswith("ies"):
-            last = last[:-3] + "y"
-        elif last.endswith(("ches", "shes", "xes", "sses")):
-            last = last[:-2]
-        elif last.endswith("s") and not last.endswith("ss"):
-            last = last[:-1]
-    return f"{head} {last}".strip()
-
-
-def _near(start: int, end: int, spans: Sequence[tuple[int, int]], window: int | None, sent_of, allow_overlap: bool) -> bool:
-    for s, e in spans:
-        overlaps = s < end and start < e
-        if overlaps and not allow_overlap:
-            continue
-        if window is not None:
-            if s < end + window and start - window < e:
-                return True
-        elif overlaps or sent_of(s) == sent_of(start):
-            return True
-    return False
-
-
-def extract_theme_hits(
-    candidates: Sequence[Candidate],
-    context: Sequence[tuple[int, int]] = (),
-    veto: Sequence[tuple[int, int]] = (),
-    exclude: Sequence[tuple[int, int]] = (),
-    window: int | None = None,
-    sent_of=lambda token_index: 0,
-) -> list[tuple[Candidate, float]]:
-    """Decide which of one theme's cue matches count, and with what weight.
-
-    - a cue overlapping an ``exclude`` span is dropped;
-    - an ambiguous cue counts only with a context span near it (within ``window`` tokens, or in the same
-      sentence when ``window`` is None) and no veto span near; a context span that is itself an
-      ambiguous cue does not count, so ambiguous words cannot vouch for each other ("cut ... rates");
-    - a cue with ``use_veto`` is dropped when a veto span is near;
-    - overlapping cues keep the heaviest (then longest) one.
-    Returns (candidate, weight) pairs in text order.
-    """
-    # Fields by position (key, kind, method, start, end, use_veto): this runs for every theme of every doc.
-    ambiguous = {(c[3], c[4]) for c in candidates if c[1] == "ambiguous"}
-    if ambiguous:
-        context = [span for span in context if span not in ambiguous]
-    kept = []
-    for cand in candidates:
-        kind, start, end = cand[1], cand[3], cand[4]
-        if exclude and any(s < end and start < e for s, e in exclude):
-            continue
-        if veto and (kind == "ambiguous" or cand[5]) and _near(start, end, veto, window, sent_of, allow_overlap=True):
-            continue
-        if kind == "ambiguous" and not _near(start, end, context, window, sent_of, allow_overlap=False):
-            continue
-        kept.append((cand, KIND_WEIGHTS[kind]))
-    if len(kept) < 2:
-        return kept
-    kept.sort(key=_heaviest_first)
-    chosen: list[tuple[Candidate, float]] = []
-    for cand, weight in kept:
-        start, end = cand[3], cand[4]
-        if all(c[4] <= start or end <= c[3] for c, _ in chosen):
-            chosen.append((cand, weight))
-    chosen.sort(key=_text_order)
-    return chosen
-
-
-def _heaviest_first(hit: tuple[Candidate, float]) -> tuple:
-    return -hit[1], hit[0][3] - hit[0][4], hit[0][3]
-
-
-def _text_order(hit: tuple[Candidate, float]) -> int:
-    return hit[0][3]
-
-
-def score_theme_evidence(hits: Iterable[tuple[str, float]], n_tokens: int) -> float:
-    """Rule score in [0, 1) from (cue key, weight) hits of one theme in a text of ``n_tokens`` tokens.
-
-    E = sum over distinct cues of weight * (1 + 0.25 * min(repeats, 1)), where a cue's weight is 1.0 for
-    strong and context-confirmed ambiguous cues and 0.5 for weak ones; L = max(1, sqrt(n_tokens / 300))
-    damps long texts, which collect incidental hits; score = 1 - exp(-E / L). So in a paragraph one
-    strong cue scores 0.63, two weak cues 0.63, one weak cue 0.39 (0.46 when repeated), a strong and a weak
-    one 0.78.
-    """
-    counts: dict[str, tuple[float, int]] = {}
-    for key, weight in hits:
-        best, n = counts.get(key, (0.0, 0))
-        counts[key] = (max(best, weight), n + 1)
-    evidence = sum(w * (1 + REPEAT_SHARE * min(n - 1, MAX_REPEATS)) for w, n in counts.values())
-    length = max(1.0, math.sqrt(max(n_tokens, 0) / LENGTH_UNIT_TOKENS))
-    return 1.0 - math.exp(-evidence / length)
-
-
-def compute_assigned_themes(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> list[str]:
-    """Theme ids whose score reaches their threshold, in the order of ``scores``."""
-    return [tid for tid, s in scores.items() if s >= thresholds.get(tid, DEFAULT_THRESHOLD) and s > 0]
-
-
-# --- the spaCy component --------------------------------------------------------------------------
 
 
 class _CueInfo(NamedTuple):
