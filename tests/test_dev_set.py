@@ -1,5 +1,5 @@
 """Schema checks for the hand-labelled sets in corpora/eval/: dev.jsonl (the development set)
-and blind.jsonl (written later, without sight of the rules or the model, to measure generalisation).
+blind.jsonl and holdout.jsonl (written later, without sight of the rules or the model, to measure generalisation).
 
 The set is the yardstick for ticker linking, themes and sentiment, so a malformed
 row (unknown symbol, theme typo, ticker without a sentiment) must fail loudly here
@@ -33,8 +33,12 @@ ETFS = {
     "SPY", "QQQ", "IWM", "RSP", "DIA", "VOO", "VTI", "IVV", "MDY", "IJR",
     "XLK", "XLI", "XLU", "XLF", "XLE", "XLV", "XLP", "XLY", "SMH", "SOXX", "TLT",
 }
-# name -> (minimum rows, minimum positives per theme)
-SETS = {"dev": (150, 15), "blind": (150, 6)}
+# name -> (minimum rows, minimum positives per theme, minimum rows without a ticker, dates before)
+SETS = {
+    "dev": (150, 15, 20, datetime(2026, 3, 1, tzinfo=timezone.utc)),
+    "blind": (150, 6, 20, datetime(2026, 3, 1, tzinfo=timezone.utc)),
+    "holdout": (150, 6, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),  # its traps sit beside real tickers
+}
 
 
 @pytest.fixture(scope="module", params=sorted(SETS))
@@ -88,9 +92,9 @@ def test_text_length_in_words(rows):
         assert 40 <= len(row["text"].split()) <= 160, row["id"]
 
 
-def test_published_is_utc_iso_in_window(rows):
-    start = datetime(2025, 6, 1, tzinfo=timezone.utc)
-    end = datetime(2026, 3, 1, tzinfo=timezone.utc)
+def test_published_is_utc_iso_in_window(labelled_set):
+    name, rows = labelled_set
+    start, end = datetime(2025, 6, 1, tzinfo=timezone.utc), SETS[name][3]
     for row in rows:
         assert row["published"].endswith("Z"), row["id"]
         when = datetime.fromisoformat(row["published"].replace("Z", "+00:00"))
@@ -127,7 +131,8 @@ def test_each_theme_has_enough_positives(labelled_set):
     assert not short
 
 
-def test_set_contains_negatives_for_linking_and_themes(rows):
+def test_set_contains_negatives_for_linking_and_themes(labelled_set):
     # Precision can only be measured if some paragraphs carry no ticker or no theme.
-    assert sum(1 for row in rows if not row["tickers"]) >= 20
+    name, rows = labelled_set
+    assert sum(1 for row in rows if not row["tickers"]) >= SETS[name][2]
     assert sum(1 for row in rows if not row["themes"]) >= 20

@@ -26,6 +26,7 @@ from nlp.classify.aggregate import (
     compute_document_theme_probs,
     compute_ticker_sentiment,
 )
+from nlp.classify.price_moves import compute_price_direction, extract_price_moves, load_price_move_patterns
 
 # Characters per model token used to size windows before tokenising: the 5th percentile on the
 # dev, blind and sample texts was 3.4 (median 4.4), so few windows overflow the model's input.
@@ -111,14 +112,16 @@ def annotate_docs(docs, classifier) -> list[dict]:
     per_doc: list[list] = [[] for _ in docs]
     for unit, result in zip(units, results):
         per_doc[unit.doc_index].append((unit, result))
-    return [build_doc_annotation(pairs, symbols) for pairs, symbols in zip(per_doc, tickers)]
+    patterns = load_price_move_patterns()
+    moves = [compute_price_direction(extract_price_moves(doc.text, patterns)) for doc in docs]
+    return [build_doc_annotation(pairs, symbols, move) for pairs, symbols, move in zip(per_doc, tickers, moves)]
 
 
-def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str]) -> dict:
-    """Aggregate one doc's unit results (pure)."""
+def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str], price_direction: int = 0) -> dict:
+    """Aggregate one doc's unit results (pure); ``price_direction``: a share-price move the text reports."""
     sentence_probs = [r["probs"] for _, r in unit_results]
     lengths = [max(u.end - u.start, 1) for u, _ in unit_results]
-    document = compute_document_sentiment(sentence_probs, lengths)
+    document = compute_document_sentiment(sentence_probs, lengths, price_direction=price_direction)
     per_symbol: dict[str, list] = defaultdict(list)
     for unit, result in unit_results:
         for (symbol, _, _), span in zip(unit.mentions, result["spans"]):

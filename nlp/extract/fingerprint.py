@@ -21,8 +21,9 @@ NO_MODEL = "none"
 # fused) changes what it writes. x2: theme fusion rule weight 0.6 -> 0.7. x3: the classifier reads
 # windows of packed sentences instead of single sentences; document neutral band 0.15 -> 0.3.
 # x4: a near-certain model adds a theme without rule evidence (combine.MODEL_ALONE); ticker
-# sentiment band 0.15 -> 0.25.
-EXTRACTION_SCHEMA = "x4"
+# sentiment band 0.15 -> 0.25. x5: a share-price move the text reports moves the document
+# sentiment (aggregate.PRICE_MOVE_WEIGHT).
+EXTRACTION_SCHEMA = "x5"
 
 
 @dataclass
@@ -74,6 +75,8 @@ def load_pipeline_fingerprint(model_digest: str | None, quantize: str | None = N
         "gazetteer": compute_files_digest((CORPORA_DIR / "tickers").glob("*")),
         "model": model_digest or NO_MODEL,
     }
+    if fingerprint["model"] != NO_MODEL:  # the price-move cue words shape the model's document sentiment
+        fingerprint["price_moves"] = compute_files_digest([CORPORA_DIR / "sentiment" / "price_moves.yaml"])
     backend = resolve_backend(device, quantize) if fingerprint["model"] != NO_MODEL else None
     if backend is not None:
         fingerprint["quantize"] = backend

@@ -1,0 +1,64 @@
+"""The share-price reaction cue: what counts as a reported move, and how it moves document sentiment."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.classify.aggregate import PRICE_MOVE_WEIGHT, compute_document_sentiment
+from nlp.classify.price_moves import (
+    build_price_move_patterns,
+    compute_price_direction,
+    extract_price_moves,
+    load_price_move_patterns,
+)
+from nlp.errors import NarrativeError
+
+LEXICON = {"subjects": ["shares", "stock"], "max_gap_words": 4, "up": ["rose", "jumped"], "down": ["fell"],
+           "up_figure": ["up"], "down_figure": ["down", "lower"]}
+
+
+@pytest.mark.parametrize(
+    "text, direction",
+    [
+        ("AMD shares jumped 24%, their biggest gain in a decade.", 1),
+        ("The stock fell 11% in late trading.", -1),
+        ("$TSLA up 4% premarket after deliveries beat.", 1),
+        ("Shares of Target Corp. were lower by $2.", -1),
+        ("Apple shares fell while Nvidia stock jumped.", 0),  # both directions: no document cue
+        ("Consumer prices rose 3% from a year earlier.", 0),  # no share or stock as the subject
+        ("The stock is down from its record.", 0),  # "down" counts only before a figure
+        ("Shares of the little-known drone maker in Ohio later rose.", 0),  # too far from the subject
+    ],
+)
+def test_price_direction(text, direction):
+    patterns = build_price_move_patterns(LEXICON)
+    assert compute_price_direction(extract_price_moves(text, patterns)) == direction
+
+
+def test_moves_carry_their_span_for_evidence():
+    text = "Results beat. Shares rose 5%; later the stock fell 2%."
+    moves = extract_price_moves(text, build_price_move_patterns(LEXICON))
+    assert [(text[a:b], d) for a, b, d in moves] == [("Shares rose", 1), ("stock fell", -1)]
+
+
+def test_bundled_lexicon_loads_and_a_malformed_one_is_a_clear_error(tmp_path):
+    patterns = load_price_move_patterns()
+    assert compute_price_direction(extract_price_moves("Caterpillar shares soared 6%.", patterns)) == 1
+    with pytest.raises(NarrativeError, match="missing or malformed field"):
+        build_price_move_patterns({"subjects": ["shares"]})
+    with pytest.raises(NarrativeError, match="price-move lexicon"):
+        load_price_move_patterns(str(tmp_path / "missing.yaml"))
+
+
+def test_a_reported_move_shifts_the_document_score():
+    neutral_read = [{"negative": 0.1, "neutral": 0.7, "positive": 0.2}]  # score 0.1: neutral at band 0.3
+    assert compute_document_sentiment(neutral_read, [10])["label"] == "neutral"
+    up = compute_document_sentiment(neutral_read, [10], price_direction=1)
+    assert up == {"label": "positive", "score": pytest.approx(0.1 + PRICE_MOVE_WEIGHT)}
+    # against the model's lean the cue alone is not enough: 0.1 - 0.3 stays inside the band
+    assert compute_document_sentiment(neutral_read, [10], price_direction=-1)["label"] == "neutral"
+    flat = [{"negative": 0.15, "neutral": 0.7, "positive": 0.15}]
+    assert compute_document_sentiment(flat, [10], price_direction=-1)["label"] == "negative"
+    strong = [{"negative": 0.0, "neutral": 0.05, "positive": 0.95}]
+    assert compute_document_sentiment(strong, [10], price_direction=1)["score"] == 1.0  # clipped
+    assert compute_document_sentiment([], [], price_direction=1) == {"label": "neutral", "score": 0.0}
