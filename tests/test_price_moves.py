@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.classify.aggregate import PRICE_MOVE_WEIGHT, compute_document_sentiment
+from nlp.classify.aggregate import (
+    PRICE_MOVE_WEIGHT,
+    TICKER_PRICE_MOVE_WEIGHT,
+    compute_document_sentiment,
+    compute_ticker_sentiment,
+)
 from nlp.classify.price_moves import (
+    assign_price_moves,
     build_price_move_patterns,
     compute_price_direction,
     extract_price_moves,
@@ -62,3 +68,24 @@ def test_a_reported_move_shifts_the_document_score():
     strong = [{"negative": 0.0, "neutral": 0.05, "positive": 0.95}]
     assert compute_document_sentiment(strong, [10], price_direction=1)["score"] == 1.0  # clipped
     assert compute_document_sentiment([], [], price_direction=1) == {"label": "neutral", "score": 0.0}
+
+
+def test_moves_are_assigned_to_their_company():
+    text = "AMD shares jumped 24% while Intel said its stock fell. Later, shares of CAT rose; Deere was flat."
+    patterns = build_price_move_patterns(LEXICON)
+    moves = extract_price_moves(text, patterns)
+    mentions = [("AMD", 0, 3), ("INTC", 28, 33), ("CAT", 72, 75), ("DE", 82, 87)]
+    assert [text[a:b] for _, a, b in mentions] == ["AMD", "Intel", "CAT", "Deere"]
+    assert assign_price_moves(text, moves, mentions) == {"AMD": 1, "INTC": -1, "CAT": 1}
+    # a company named before a clause break does not own the move after it
+    assert assign_price_moves("Deere was flat. Shares rose 2%.", extract_price_moves("Deere was flat. Shares rose 2%.", patterns),
+                              [("DE", 0, 5)]) == {}
+
+
+def test_a_move_reported_for_a_ticker_shifts_only_that_ticker():
+    document = {"label": "neutral", "score": 0.0}
+    mentions = {"AMD": [{"negative": 0.2, "neutral": 0.6, "positive": 0.2}], "NVDA": [{"negative": 0.2, "neutral": 0.6, "positive": 0.2}]}
+    out = compute_ticker_sentiment(mentions, ["AMD", "NVDA"], document, {"AMD": 1})
+    assert out["AMD"] == {"label": "positive", "score": pytest.approx(TICKER_PRICE_MOVE_WEIGHT)}
+    assert out["NVDA"]["label"] == "neutral"
+    assert compute_ticker_sentiment(mentions, ["AMD"], document, {"AMD": 0})["AMD"]["label"] == "neutral"

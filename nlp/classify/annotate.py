@@ -26,7 +26,12 @@ from nlp.classify.aggregate import (
     compute_document_theme_probs,
     compute_ticker_sentiment,
 )
-from nlp.classify.price_moves import compute_price_direction, extract_price_moves, load_price_move_patterns
+from nlp.classify.price_moves import (
+    assign_price_moves,
+    compute_price_direction,
+    extract_price_moves,
+    load_price_move_patterns,
+)
 
 # Characters per model token used to size windows before tokenising: the 5th percentile on the
 # dev, blind and sample texts was 3.4 (median 4.4), so few windows overflow the model's input.
@@ -113,12 +118,18 @@ def annotate_docs(docs, classifier) -> list[dict]:
     for unit, result in zip(units, results):
         per_doc[unit.doc_index].append((unit, result))
     patterns = load_price_move_patterns()
-    moves = [compute_price_direction(extract_price_moves(doc.text, patterns)) for doc in docs]
-    return [build_doc_annotation(pairs, symbols, move) for pairs, symbols, move in zip(per_doc, tickers, moves)]
+    out = []
+    for doc, pairs, symbols in zip(docs, per_doc, tickers):
+        moves = extract_price_moves(doc.text, patterns)
+        by_symbol = assign_price_moves(doc.text, moves, _mention_tuples(doc)) if moves and symbols else {}
+        out.append(build_doc_annotation(pairs, symbols, compute_price_direction(moves), by_symbol))
+    return out
 
 
-def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str], price_direction: int = 0) -> dict:
-    """Aggregate one doc's unit results (pure); ``price_direction``: a share-price move the text reports."""
+def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str], price_direction: int = 0,
+                         ticker_price_directions: dict[str, int] | None = None) -> dict:
+    """Aggregate one doc's unit results (pure). ``price_direction``: the share-price move the text
+    reports (+1 / -1 / 0); ``ticker_price_directions``: the moves reported for each symbol."""
     sentence_probs = [r["probs"] for _, r in unit_results]
     lengths = [max(u.end - u.start, 1) for u, _ in unit_results]
     document = compute_document_sentiment(sentence_probs, lengths, price_direction=price_direction)
@@ -128,7 +139,7 @@ def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[st
             per_symbol[symbol].append(span["probs"])
     return {
         "sentiment": document,
-        "ticker_sentiment": compute_ticker_sentiment(per_symbol, tickers, document),
+        "ticker_sentiment": compute_ticker_sentiment(per_symbol, tickers, document, ticker_price_directions),
         "theme_probs": compute_document_theme_probs([r["theme_probs"] for _, r in unit_results]),
         # Kept beside, not inside, "sentiment" so the tag format stays {"label", "score"}.
         "sentiment_probs": compute_mean_probs(sentence_probs, lengths),

@@ -72,3 +72,32 @@ def compute_price_direction(moves: list[tuple[int, int, int]]) -> int:
     """+1 when the text reports only rises, -1 only falls, 0 for none or both ("X rose, Y fell")."""
     directions = {d for _, _, d in moves}
     return directions.pop() if len(directions) == 1 else 0
+
+
+ATTRIBUTION_CHARS = 40  # how far before a move its company may be named ("Apple said its shares rose")
+_CLAUSE_BREAKS = ".;!?\n"
+
+
+def assign_price_moves(text: str, moves: list[tuple[int, int, int]],
+                       mentions: list[tuple[str, int, int]]) -> dict[str, int]:
+    """Symbol -> direction of the moves reported for it: a move belongs to a mention inside it
+    ("shares of CAT rose", "$TSLA up 4%"), else to the nearest mention before it in the same clause,
+    at most ``ATTRIBUTION_CHARS`` away ("AMD shares soared"). A symbol given both directions gets 0."""
+    found: dict[str, set[int]] = {}
+    for start, end, direction in moves:
+        symbol = _owner(text, start, end, mentions)
+        if symbol is not None:
+            found.setdefault(symbol, set()).add(direction)
+    return {symbol: dirs.pop() if len(dirs) == 1 else 0 for symbol, dirs in found.items()}
+
+
+def _owner(text: str, start: int, end: int, mentions: list[tuple[str, int, int]]) -> str | None:
+    inside = [m for m in mentions if start <= m[1] and m[2] <= end]
+    if inside:
+        return inside[0][0]
+    before = [m for m in mentions if m[2] <= start and start - m[2] <= ATTRIBUTION_CHARS]
+    if not before:
+        return None
+    symbol, _, mention_end = max(before, key=lambda m: m[2])
+    gap = text[mention_end:start]
+    return None if any(ch in gap for ch in _CLAUSE_BREAKS) else symbol

@@ -22,7 +22,8 @@ NO_MODEL = "none"
 # windows of packed sentences instead of single sentences; document neutral band 0.15 -> 0.3.
 # x4: a near-certain model adds a theme without rule evidence (combine.MODEL_ALONE); ticker
 # sentiment band 0.15 -> 0.25. x5: a share-price move the text reports moves the document
-# sentiment (aggregate.PRICE_MOVE_WEIGHT).
+# sentiment, and a move reported for one company that ticker's (aggregate.PRICE_MOVE_WEIGHT,
+# TICKER_PRICE_MOVE_WEIGHT).
 EXTRACTION_SCHEMA = "x5"
 
 
