@@ -136,7 +136,8 @@ def test_annotate_docs_aggregates_sentences_and_mentions(tiny):
     doc = nlp("Shares of acme rose. The fed cut rates.")
     doc._.mentions = [M("ACME", 10, 14)]
     [out] = annotate_docs([doc], make_pipeline(tiny))
-    assert set(out) == {"sentiment", "ticker_sentiment", "theme_probs", "sentiment_probs"}
+    assert set(out) == {"sentiment", "ticker_sentiment", "theme_probs", "sentiment_probs", "sentiment_evidence"}
+    assert all(e["label"] == out["sentiment"]["label"] and e["text"] == "Shares of acme rose" for e in out["sentiment_evidence"])
     assert set(out["ticker_sentiment"]) == {"ACME"} and out["sentiment"]["label"] in {"positive", "negative", "neutral"}
     assert set(out["theme_probs"]) == {"reshoring", "monetary_policy"}
 

@@ -45,6 +45,9 @@ def _seed(db) -> None:
         db["article_themes"].insert({"article_id": aid, "theme": "ai_capex", "run_id": 7, "score": 0.45})
         db["evidence"].insert({"article_id": aid, "run_id": 7, "kind": "theme", "label": theme, "start": 0,
                                "end": 5, "text": doc[:5], "method": "phrase"})
+        for label in ("positive", "negative"):  # only the one agreeing with the article's label is exported
+            db["evidence"].insert({"article_id": aid, "run_id": 7, "kind": "sentiment", "label": label, "start": 6,
+                                   "end": 10, "text": doc[6:10], "method": "price_move"})
         db["article_extractions"].insert({
             "article_id": aid, "run_id": 7, "pipeline_version": "pv1", "sentiment_label": "positive",
             "sentiment_score": 0.5, "p_negative": 0.1, "p_neutral": 0.3, "p_positive": 0.6, "story_id": story})
@@ -66,6 +69,8 @@ def test_jsonl_records_carry_labels_spans_and_provenance(seeded, tmp_path):
             assert r["text"][m["start"]:m["end"]] == m["text"]
         assert r["provenance"] == {"run_id": 7, "pipeline_version": "pv1", "model_name": "m", "model_digest": "abc"}
     assert records[2]["tickers"] == ["GS"] and records[2]["themes"] == ["ai_capex", "monetary_policy"]
+    sentiment_evidence = [e for e in records[0]["evidence"] if e["kind"] == "sentiment"]
+    assert [(e["label"], e["method"]) for e in sentiment_evidence] == [("positive", "price_move")]
 
 
 def test_filters_and_min_confidence(seeded):

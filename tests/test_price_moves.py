@@ -12,6 +12,7 @@ from nlp.classify.aggregate import (
 )
 from nlp.classify.price_moves import (
     assign_price_moves,
+    build_price_move_evidence,
     build_price_move_patterns,
     compute_price_direction,
     extract_price_moves,
@@ -89,3 +90,12 @@ def test_a_move_reported_for_a_ticker_shifts_only_that_ticker():
     assert out["AMD"] == {"label": "positive", "score": pytest.approx(TICKER_PRICE_MOVE_WEIGHT)}
     assert out["NVDA"]["label"] == "neutral"
     assert compute_ticker_sentiment(mentions, ["AMD"], document, {"AMD": 0})["AMD"]["label"] == "neutral"
+
+
+def test_evidence_is_the_moves_that_agree_with_the_label():
+    text = "Results beat. Shares rose 5%; later the stock fell 2%."
+    moves = extract_price_moves(text, build_price_move_patterns(LEXICON))
+    evidence = build_price_move_evidence(text, moves, "negative")
+    assert evidence == [{"label": "negative", "kind": "sentiment", "start": 40, "end": 50, "text": "stock fell",
+                         "method": "price_move"}]
+    assert build_price_move_evidence(text, moves, "neutral") == []

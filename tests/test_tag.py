@@ -134,7 +134,9 @@ def test_tag_records_with_classifier_combines_scores(hand_nlp, monkeypatch):
         calls.append(len(docs))
         return [
             {"sentiment": {"label": "positive", "score": 0.8}, "ticker_sentiment": {"ETN": {"label": "positive", "score": 0.7}},
-             "theme_probs": {"power_demand": 0.9, "reshoring": 0.95}}
+             "theme_probs": {"power_demand": 0.9, "reshoring": 0.95},
+             "sentiment_evidence": [{"label": "positive", "kind": "sentiment", "start": 0, "end": 5, "text": "Eaton",
+                                     "method": "price_move"}]}
             for _ in docs
         ]
 
@@ -147,6 +149,7 @@ def test_tag_records_with_classifier_combines_scores(hand_nlp, monkeypatch):
     out = outs[0]
     assert out["sentiment"] == {"label": "positive", "score": 0.8}
     assert out["ticker_sentiment"]["ETN"]["label"] == "positive"
+    assert [e["method"] for e in out["evidence"] if e["kind"] == "sentiment"] == ["price_move"]
     # Rule-weighted fusion (nlp.classify.combine): the model confirms the rule theme but cannot add
     # reshoring, which has no rule evidence and a model probability short of near certain (0.95 <
     # MODEL_ALONE); its fused score is still reported.

@@ -28,6 +28,7 @@ from nlp.classify.aggregate import (
 )
 from nlp.classify.price_moves import (
     assign_price_moves,
+    build_price_move_evidence,
     compute_price_direction,
     extract_price_moves,
     load_price_move_patterns,
@@ -122,17 +123,19 @@ def annotate_docs(docs, classifier) -> list[dict]:
     for doc, pairs, symbols in zip(docs, per_doc, tickers):
         moves = extract_price_moves(doc.text, patterns)
         by_symbol = assign_price_moves(doc.text, moves, _mention_tuples(doc)) if moves and symbols else {}
-        out.append(build_doc_annotation(pairs, symbols, compute_price_direction(moves), by_symbol))
+        out.append(build_doc_annotation(pairs, symbols, doc.text, moves, by_symbol))
     return out
 
 
-def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str], price_direction: int = 0,
+def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str], text: str = "",
+                         price_moves: list[tuple[int, int, int]] = (),
                          ticker_price_directions: dict[str, int] | None = None) -> dict:
-    """Aggregate one doc's unit results (pure). ``price_direction``: the share-price move the text
-    reports (+1 / -1 / 0); ``ticker_price_directions``: the moves reported for each symbol."""
+    """Aggregate one doc's unit results (pure). ``price_moves``: (start, end, direction) of the
+    share-price moves ``text`` reports; ``ticker_price_directions``: the moves reported per symbol.
+    The moves that agree with the document label are its evidence."""
     sentence_probs = [r["probs"] for _, r in unit_results]
     lengths = [max(u.end - u.start, 1) for u, _ in unit_results]
-    document = compute_document_sentiment(sentence_probs, lengths, price_direction=price_direction)
+    document = compute_document_sentiment(sentence_probs, lengths, price_direction=compute_price_direction(price_moves))
     per_symbol: dict[str, list] = defaultdict(list)
     for unit, result in unit_results:
         for (symbol, _, _), span in zip(unit.mentions, result["spans"]):
@@ -143,4 +146,5 @@ def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[st
         "theme_probs": compute_document_theme_probs([r["theme_probs"] for _, r in unit_results]),
         # Kept beside, not inside, "sentiment" so the tag format stays {"label", "score"}.
         "sentiment_probs": compute_mean_probs(sentence_probs, lengths),
+        "sentiment_evidence": build_price_move_evidence(text, price_moves, document["label"]),
     }

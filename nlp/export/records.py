@@ -94,6 +94,7 @@ def build_export_record(row: dict, *, min_confidence: float = 0.0, seed: int = 0
         {k: e[k] for k in ("label", "kind", "start", "end", "text", "method")}
         for e in row["evidence"]
         if (e["kind"] == "theme" and e["label"] in labels["themes"]) or (e["start"], e["end"]) in spans
+        or (e["kind"] == "sentiment" and e["label"] == (labels.get("sentiment") or {}).get("label"))
     ]
     record = {
         "id": row["id"], "url": row["url"], "title": row["title"] or "", "published": row["published_utc"],

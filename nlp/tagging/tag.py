@@ -7,7 +7,7 @@ Output record (one JSONL line of ``narrative tag``; a stable format other tools 
      "mentions": [{"symbol", "start", "end", "text", "method", "confidence"}],
      "themes": [theme ids, sorted],
      "theme_scores": {theme id: score in [0, 1], themes with a score above 0 only},
-     "evidence": [{"label", "kind": "ticker" | "theme", "start", "end", "text", "method"}],
+     "evidence": [{"label", "kind": "ticker" | "theme" | "sentiment", "start", "end", "text", "method"}],
      "sentiment": {"label", "score"},                    # only with a classifier
      "ticker_sentiment": {symbol: {"label", "score"}}}   # only with a classifier
 
@@ -102,6 +102,8 @@ def build_tag_output(
         themes, scores = _combine(rule_scores, model, thresholds)
     evidence = build_ticker_evidence(mentions)
     evidence += [hit.to_evidence() for theme in themes for hit in theme_hits.get(theme, [])]
+    if model is not None:
+        evidence += model.get("sentiment_evidence") or []
     out = {
         "id": record["id"],
         "tickers": sorted({m.symbol for m in mentions}),
