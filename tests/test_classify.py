@@ -239,3 +239,16 @@ def test_dynamic_padding_in_collate_and_labels_from_config(tiny):
     assert ids.shape == (2, 7) and mask[0].tolist() == [1, 1, 1, 1, 0, 0, 0]
     assert labels.tolist() == [0, -100] and span_rows.tolist() == [0] and span_labels.tolist() == [1]
     assert span_masks[0].tolist() == [0, 1, 0, 0, 0, 0, 0]
+
+
+def test_main_subject_read_as_neutral_takes_a_polar_document_label():
+    document = {"label": "negative", "score": -0.6}
+    flat = [{"negative": 0.2, "neutral": 0.6, "positive": 0.2}]
+    mentions = {"UNH": flat, "CVS": flat, "HUM": [{"negative": 0.0, "neutral": 0.1, "positive": 0.9}]}
+    out = compute_ticker_sentiment(mentions, ["UNH", "CVS", "HUM"], document, main_symbol="UNH")
+    assert out["UNH"] == document  # the story is about UnitedHealth
+    assert out["CVS"]["label"] == "neutral" and out["HUM"]["label"] == "positive"  # others keep their own reading
+    positive_main = compute_ticker_sentiment(mentions, ["HUM"], document, main_symbol="HUM")
+    assert positive_main["HUM"]["label"] == "positive"  # a polar reading of its own is kept
+    calm = compute_ticker_sentiment(mentions, ["UNH"], {"label": "neutral", "score": 0.1}, main_symbol="UNH")
+    assert calm["UNH"]["label"] == "neutral"

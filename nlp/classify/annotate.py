@@ -142,7 +142,8 @@ def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[st
             per_symbol[symbol].append(span["probs"])
     return {
         "sentiment": document,
-        "ticker_sentiment": compute_ticker_sentiment(per_symbol, tickers, document, ticker_price_directions),
+        "ticker_sentiment": compute_ticker_sentiment(per_symbol, tickers, document, ticker_price_directions,
+                                                     main_symbol=tickers[0] if tickers else None),
         "theme_probs": compute_document_theme_probs([r["theme_probs"] for _, r in unit_results]),
         # Kept beside, not inside, "sentiment" so the tag format stays {"label", "score"}.
         "sentiment_probs": compute_mean_probs(sentence_probs, lengths),

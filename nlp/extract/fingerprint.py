@@ -23,7 +23,7 @@ NO_MODEL = "none"
 # x4: a near-certain model adds a theme without rule evidence (combine.MODEL_ALONE); ticker
 # sentiment band 0.15 -> 0.25. x5: a share-price move the text reports moves the document
 # sentiment, and a move reported for one company that ticker's (aggregate.PRICE_MOVE_WEIGHT,
-# TICKER_PRICE_MOVE_WEIGHT).
+# TICKER_PRICE_MOVE_WEIGHT); the main subject read as neutral takes a polar document label.
 EXTRACTION_SCHEMA = "x5"
 
 
