@@ -99,3 +99,17 @@ def test_evidence_is_the_moves_that_agree_with_the_label():
     assert evidence == [{"label": "negative", "kind": "sentiment", "start": 40, "end": 50, "text": "stock fell",
                          "method": "price_move"}]
     assert build_price_move_evidence(text, moves, "neutral") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It announced a share buyback program. The stock jumped 5%.",  # the subject is "stock", not "share"
+        "Uranium stocks; Centrus Energy down 8%.",  # no move across a clause break
+        "https://example.com/news/stocks-rally-on-fed",  # a URL slug
+    ],
+)
+def test_a_move_stays_inside_one_clause(text):
+    moves = extract_price_moves(text, load_price_move_patterns())
+    assert all(not text[a:b].lower().startswith("share ") and ";" not in text[a:b] for a, b, _ in moves)
+    assert "stocks-rally" not in " ".join(text[a:b] for a, b, _ in moves)

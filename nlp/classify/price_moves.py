@@ -46,7 +46,11 @@ def build_price_move_patterns(lexicon: dict) -> PriceMovePatterns:
     """Two regexes (up, down): a subject word or cashtag, a short gap, a verb of that direction."""
     try:
         subject = r"(?:\$[A-Za-z]{1,5}(?:\.[A-Za-z])?|\b(?:" + _alternation(lexicon["subjects"]) + r"))"
-        gap = r"\W+(?:[\w'%.,-]+\W+){0," + str(int(lexicon.get("max_gap_words", 4))) + "}?"
+        # Words between subject and verb stay in one clause: separators are spaces, commas and
+        # brackets, and a period only inside a word or an abbreviation ("Corp. were"), never one that
+        # ends a sentence ("program. The stock"); a URL slug ("stocks-rally") has no separator.
+        word = r"(?:[\w'%$&-]|\.(?!\s+(?-i:[A-Z])))+"  # (?-i:): the patterns ignore case, this test must not
+        gap = r"[\s,()]+(?:" + word + r"[\s,()]+){0," + str(int(lexicon.get("max_gap_words", 4))) + "}?"
 
         def direction(verbs: str, figure: str) -> re.Pattern:
             verb = r"(?:(?:" + _alternation(lexicon[verbs]) + r")\b|(?:" + _alternation(lexicon[figure]) + r")\W+(?:by\W+)?[$\d])"
