@@ -53,7 +53,7 @@ def build_price_move_patterns(lexicon: dict) -> PriceMovePatterns:
         gap = r"[\s,()]+(?:" + word + r"[\s,()]+){0," + str(int(lexicon.get("max_gap_words", 4))) + "}?"
 
         def direction(verbs: str, figure: str) -> re.Pattern:
-            verb = r"(?:(?:" + _alternation(lexicon[verbs]) + r")\b|(?:" + _alternation(lexicon[figure]) + r")\W+(?:by\W+)?[$\d])"
+            verb = r"(?:(?:" + _alternation(lexicon[verbs]) + r")\b|(?:" + _alternation(lexicon[figure]) + r")\W+(?:by\W+)?\$?\d[\d.,]*%?)"
             return re.compile(subject + gap + verb, re.IGNORECASE)
 
         return PriceMovePatterns(direction("up", "up_figure"), direction("down", "down_figure"))
