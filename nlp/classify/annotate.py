@@ -33,6 +33,7 @@ from nlp.classify.price_moves import (
     extract_price_moves,
     load_price_move_patterns,
 )
+from nlp.classify.source_roles import find_source_symbols, load_source_roles
 
 # Characters per model token used to size windows before tokenising: the 5th percentile on the
 # dev, blind and sample texts was 3.4 (median 4.4), so few windows overflow the model's input.
@@ -118,21 +119,25 @@ def annotate_docs(docs, classifier) -> list[dict]:
     per_doc: list[list] = [[] for _ in docs]
     for unit, result in zip(units, results):
         per_doc[unit.doc_index].append((unit, result))
-    patterns = load_price_move_patterns()
+    patterns, roles = load_price_move_patterns(), load_source_roles()
     out = []
     for doc, pairs, symbols in zip(docs, per_doc, tickers):
+        mentions = _mention_tuples(doc)
         moves = extract_price_moves(doc.text, patterns)
-        by_symbol = assign_price_moves(doc.text, moves, _mention_tuples(doc)) if moves and symbols else {}
-        out.append(build_doc_annotation(pairs, symbols, doc.text, moves, by_symbol))
+        by_symbol = assign_price_moves(doc.text, moves, mentions) if moves and symbols else {}
+        sources = find_source_symbols(doc.text, mentions, roles) if symbols else set()
+        out.append(build_doc_annotation(pairs, symbols, doc.text, moves, by_symbol, sources))
     return out
 
 
 def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str], text: str = "",
                          price_moves: list[tuple[int, int, int]] = (),
-                         ticker_price_directions: dict[str, int] | None = None) -> dict:
+                         ticker_price_directions: dict[str, int] | None = None,
+                         source_symbols: set[str] = frozenset()) -> dict:
     """Aggregate one doc's unit results (pure). ``price_moves``: (start, end, direction) of the
-    share-price moves ``text`` reports; ``ticker_price_directions``: the moves reported per symbol.
-    The moves that agree with the document label are its evidence."""
+    share-price moves ``text`` reports; ``ticker_price_directions``: the moves reported per symbol;
+    ``source_symbols``: brokers named as a view's source. The moves that agree with the document
+    label are its evidence; the main subject is the first company named that is not a source."""
     sentence_probs = [r["probs"] for _, r in unit_results]
     lengths = [max(u.end - u.start, 1) for u, _ in unit_results]
     document = compute_document_sentiment(sentence_probs, lengths, price_direction=compute_price_direction(price_moves))
@@ -142,8 +147,10 @@ def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[st
             per_symbol[symbol].append(span["probs"])
     return {
         "sentiment": document,
-        "ticker_sentiment": compute_ticker_sentiment(per_symbol, tickers, document, ticker_price_directions,
-                                                     main_symbol=tickers[0] if tickers else None),
+        "ticker_sentiment": compute_ticker_sentiment(
+            per_symbol, tickers, document, ticker_price_directions,
+            main_symbol=next((t for t in tickers if t not in source_symbols), None), source_symbols=source_symbols,
+        ),
         "theme_probs": compute_document_theme_probs([r["theme_probs"] for _, r in unit_results]),
         # Kept beside, not inside, "sentiment" so the tag format stays {"label", "score"}.
         "sentiment_probs": compute_mean_probs(sentence_probs, lengths),

@@ -23,7 +23,8 @@ NO_MODEL = "none"
 # x4: a near-certain model adds a theme without rule evidence (combine.MODEL_ALONE); ticker
 # sentiment band 0.15 -> 0.25. x5: a share-price move the text reports moves the document
 # sentiment, and a move reported for one company that ticker's (aggregate.PRICE_MOVE_WEIGHT,
-# TICKER_PRICE_MOVE_WEIGHT); the main subject read as neutral takes a polar document label.
+# TICKER_PRICE_MOVE_WEIGHT); the main subject read as neutral takes a polar document label; a
+# broker named as a view's source is neutral (source_roles.py).
 EXTRACTION_SCHEMA = "x5"
 
 
@@ -76,8 +77,9 @@ def load_pipeline_fingerprint(model_digest: str | None, quantize: str | None = N
         "gazetteer": compute_files_digest((CORPORA_DIR / "tickers").glob("*")),
         "model": model_digest or NO_MODEL,
     }
-    if fingerprint["model"] != NO_MODEL:  # the price-move cue words shape the model's document sentiment
-        fingerprint["price_moves"] = compute_files_digest([CORPORA_DIR / "sentiment" / "price_moves.yaml"])
+    if fingerprint["model"] != NO_MODEL:  # the cue words shape the document and ticker sentiment
+        cues = ("price_moves.yaml", "source_roles.yaml")
+        fingerprint["sentiment_cues"] = compute_files_digest([CORPORA_DIR / "sentiment" / name for name in cues])
     backend = resolve_backend(device, quantize) if fingerprint["model"] != NO_MODEL else None
     if backend is not None:
         fingerprint["quantize"] = backend
