@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 from typing import NamedTuple
 
+from nlp.classify.cue_files import build_alternation, load_cue_yaml
 from nlp.errors import NarrativeError
 
 
@@ -23,29 +23,16 @@ class PriceMovePatterns(NamedTuple):
     down: re.Pattern
 
 
-def default_lexicon_path() -> Path:
-    from nlp.settings import CORPORA_DIR
-
-    return CORPORA_DIR / "sentiment" / "price_moves.yaml"
-
-
 @functools.lru_cache(maxsize=4)
 def load_price_move_patterns(path: str | None = None) -> PriceMovePatterns:
     """The compiled patterns of a lexicon file (default: the bundled one), cached per path."""
-    import yaml
-
-    source = Path(path) if path else default_lexicon_path()
-    try:
-        lexicon = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise NarrativeError(f"price-move lexicon {source}: {exc}") from exc
-    return build_price_move_patterns(lexicon)
+    return build_price_move_patterns(load_cue_yaml(path, "price_moves.yaml", "price-move lexicon"))
 
 
 def build_price_move_patterns(lexicon: dict) -> PriceMovePatterns:
     """Two regexes (up, down): a subject word or cashtag, a short gap, a verb of that direction."""
     try:
-        subject = r"(?:\$[A-Za-z]{1,5}(?:\.[A-Za-z])?|\b(?:" + _alternation(lexicon["subjects"]) + r"))"
+        subject = r"(?:\$[A-Za-z]{1,5}(?:\.[A-Za-z])?|\b(?:" + build_alternation(lexicon["subjects"]) + r"))"
         # Words between subject and verb stay in one clause: separators are spaces, commas and
         # brackets, and a period only inside a word or an abbreviation ("Corp. were"), never one that
         # ends a sentence ("program. The stock"); a URL slug ("stocks-rally") has no separator.
@@ -53,16 +40,12 @@ def build_price_move_patterns(lexicon: dict) -> PriceMovePatterns:
         gap = r"[\s,()]+(?:" + word + r"[\s,()]+){0," + str(int(lexicon.get("max_gap_words", 4))) + "}?"
 
         def direction(verbs: str, figure: str) -> re.Pattern:
-            verb = r"(?:(?:" + _alternation(lexicon[verbs]) + r")\b|(?:" + _alternation(lexicon[figure]) + r")\W+(?:by\W+)?\$?\d[\d.,]*%?)"
+            verb = r"(?:(?:" + build_alternation(lexicon[verbs]) + r")\b|(?:" + build_alternation(lexicon[figure]) + r")\W+(?:by\W+)?\$?\d[\d.,]*%?)"
             return re.compile(subject + gap + verb, re.IGNORECASE)
 
         return PriceMovePatterns(direction("up", "up_figure"), direction("down", "down_figure"))
     except (KeyError, TypeError, ValueError) as exc:
         raise NarrativeError(f"price-move lexicon: missing or malformed field {exc}") from exc
-
-
-def _alternation(words) -> str:
-    return "|".join(re.escape(str(w)) for w in sorted(words, key=len, reverse=True))
 
 
 def extract_price_moves(text: str, patterns: PriceMovePatterns) -> list[tuple[int, int, int]]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 from typing import NamedTuple
 
+from nlp.classify.cue_files import build_alternation, load_cue_yaml
 from nlp.errors import NarrativeError
 
 
@@ -20,37 +20,20 @@ class SourceRoles(NamedTuple):
     before: re.Pattern  # matched against the text before a mention
 
 
-def default_roles_path() -> Path:
-    from nlp.settings import CORPORA_DIR
-
-    return CORPORA_DIR / "sentiment" / "source_roles.yaml"
-
-
 @functools.lru_cache(maxsize=4)
 def load_source_roles(path: str | None = None) -> SourceRoles:
     """The compiled roles of a file (default: the bundled one), cached per path."""
-    import yaml
-
-    source = Path(path) if path else default_roles_path()
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise NarrativeError(f"source-role file {source}: {exc}") from exc
-    return build_source_roles(data)
+    return build_source_roles(load_cue_yaml(path, "source_roles.yaml", "source-role file"))
 
 
 def build_source_roles(data: dict) -> SourceRoles:
     try:
         gap = r"(?:'s|\u2019s)?(?:[\s,]+(?:[\w'&.-]+[\s,]+){0," + str(int(data.get("max_gap_words", 3))) + r"}?|[\s,]+)"
-        after = re.compile(gap + "(?:" + _alternation(data["after"]) + r")\b", re.IGNORECASE)
-        before = re.compile(r"\b(?:" + _alternation(data["before"]) + r")\s+(?:the\s+)?$", re.IGNORECASE)
+        after = re.compile(gap + "(?:" + build_alternation(data["after"]) + r")\b", re.IGNORECASE)
+        before = re.compile(r"\b(?:" + build_alternation(data["before"]) + r")\s+(?:the\s+)?$", re.IGNORECASE)
         return SourceRoles(frozenset(map(str, data["brokers"])), after, before)
     except (KeyError, TypeError, ValueError) as exc:
         raise NarrativeError(f"source-role file: missing or malformed field {exc}") from exc
-
-
-def _alternation(words) -> str:
-    return "|".join(re.escape(str(w)) for w in sorted(words, key=len, reverse=True))
 
 
 def find_source_symbols(text: str, mentions: list[tuple[str, int, int]], roles: SourceRoles) -> set[str]:
