@@ -134,6 +134,11 @@ def test_aliases_map_brands_and_units_to_the_listed_parent(nlp):
     assert tickers(nlp, "AWS signed a cloud deal.") == {"AMZN"}
     assert tickers(nlp, "TSMC raised its capex plan.") == {"TSM"}
     assert tickers(nlp, "Analysts at Goldman Sachs and Morgan Stanley were bullish.") == {"GS", "MS"}
+    # brands of the 2026-12-07 list: restaurant chains, insurance units, household brands
+    assert tickers(nlp, "Olive Garden and LongHorn Steakhouse traffic rose.") == {"DRI"}
+    assert tickers(nlp, "GEICO raised auto insurance rates again.") == {"BRK.B"}
+    assert tickers(nlp, "Arm & Hammer baking soda sales rose for the maker's household unit.") == {"CHD"}  # not ARM
+    assert tickers(nlp, "Eaton Vance funds saw outflows.") == {"MS"}  # not ETN
 
 
 def test_bare_symbols(nlp):
@@ -176,7 +181,6 @@ def test_all_caps_headlines(nlp):
         "Progressive Democrats pushed for a wealth tax on shareholders.",
         "Meta-analysis of 40 studies found no effect.",
         "The wage gap between men and women narrowed.",
-        "Arm & Hammer baking soda sales rose for the maker's household unit.",
         "Voters in the Old Dominion head to the polls as the governor's race tightens.",
         "A WEEK OF UPS AND DOWNS FOR STOCKS\n\nShares swung as investors weighed the jobs data.",
     ],
