@@ -139,6 +139,12 @@ def test_aliases_map_brands_and_units_to_the_listed_parent(nlp):
     assert tickers(nlp, "GEICO raised auto insurance rates again.") == {"BRK.B"}
     assert tickers(nlp, "Arm & Hammer baking soda sales rose for the maker's household unit.") == {"CHD"}  # not ARM
     assert tickers(nlp, "Eaton Vance funds saw outflows.") == {"MS"}  # not ETN
+    # short names and brands that are also words or names: linked only with evidence
+    assert tickers(nlp, "Tyson said chicken margins improved.") == {"TSN"}
+    assert tickers(nlp, "Mike Tyson fought in Las Vegas.") == set()
+    assert tickers(nlp, "Heinz shares rose after the ketchup maker beat estimates.") == {"KHC"}
+    assert tickers(nlp, "The coach praised the team.") == set()
+    assert tickers(nlp, "It was a monster quarter for memory makers.") == set()
 
 
 def test_bare_symbols(nlp):
