@@ -53,7 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def run_tagger(nlp, records: list[dict]) -> list[dict]:
     from nlp.tagging.tag import tag_records
 
-    inputs = [{"id": r["id"], "text": r.get("text") or "", "title": r.get("title")} for r in records]
+    inputs = [{"id": r["id"], "text": r.get("text") or "", "title": r.get("title"), "published": r.get("published")}
+              for r in records]
     return list(tag_records(nlp, inputs, batch_size=256))
 
 

@@ -202,3 +202,14 @@ def test_companies_jsonl_is_sorted_and_up_to_date_with_aliases_yaml():
         assert set(aliases) <= forms, f"rebuild companies.jsonl: {symbol} aliases changed"
     for extra in curated["companies"]:
         assert by_symbol[extra["symbol"]]["name"] == extra["name"]
+
+
+def test_acquired_dates_are_read_and_checked():
+    import datetime
+
+    from nlp.tagging.gazetteer import build_acquired
+
+    assert build_acquired({"TD Ameritrade": datetime.date(2020, 10, 6), "Splunk": "2024-03-18"}) == {
+        "TD Ameritrade": "2020-10-06", "Splunk": "2024-03-18"}
+    with pytest.raises(NarrativeError, match="acquired"):
+        build_acquired({"Splunk": "March 2024"})

@@ -384,3 +384,17 @@ def test_select_longest_first_keeps_the_longest_and_prefers_a_company_to_a_block
     assert select_longest_first(found) == [(0, 2, company), (5, 6, ge)]
     tie_company, tie_block = Entry("company", "Dominion", "D"), Entry("blocked", "Dominion")
     assert select_longest_first([(3, 4, tie_block), (3, 4, tie_company)]) == [(3, 4, tie_company)]
+
+
+def _dated(nlp, text: str, published: str | None) -> set[str]:
+    doc = nlp.make_doc(text)
+    doc._.published = published
+    return {m.symbol for m in nlp(doc)._.mentions}
+
+
+def test_an_acquired_company_means_its_acquirer_only_from_the_deal_date(nlp):
+    text = "TD Ameritrade reported record trading volumes."
+    assert _dated(nlp, text, "2019-11-25") == set()  # still independent: and "TD" inside it is not TD Bank
+    assert _dated(nlp, text, "2021-03-01") == {"SCHW"}
+    assert _dated(nlp, text, None) == {"SCHW"}  # no date: the current parent
+    assert _dated(nlp, "Charles Schwab agreed to buy TD Ameritrade.", "2019-11-25") == {"SCHW"}

@@ -225,3 +225,23 @@ def test_cli_themes_lists_cards(cli):
     lines = result.stdout.splitlines()
     assert lines[0].split()[:2] == ["id", "label"]
     assert {line.split()[0] for line in lines[1:]} >= {"reshoring", "market_rotation", "capital_markets"}
+
+
+@pytest.mark.parametrize(
+    "published, day",
+    [("2019-11-25T14:05:00Z", "2019-11-25"), ("Mon, 25 Nov 2019 14:05:00 GMT", "2019-11-25"), ("soon", None), (None, None)],
+)
+def test_the_published_day_the_linker_reads(published, day):
+    from nlp.tagging.tag import build_published_date
+
+    assert build_published_date({"published": published}) == day
+
+
+def test_tag_records_pass_the_date_to_the_linker():
+    from nlp.tagging.pipeline import build_pipeline
+    from nlp.tagging.tag import tag_records
+
+    records = [{"id": 1, "text": "TD Ameritrade reported record volumes.", "published": "2019-11-25T12:00:00Z"},
+               {"id": 2, "text": "TD Ameritrade reported record volumes.", "published": "2021-03-01T12:00:00Z"}]
+    out = list(tag_records(build_pipeline(), records))
+    assert [r["tickers"] for r in out] == [[], ["SCHW"]]

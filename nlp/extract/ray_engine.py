@@ -85,7 +85,7 @@ def tag_page(tagger: Tagger, rng: dict, articles_json: Optional[str], out_dir: O
     with it, the page's results shard is written and only its name goes back."""
     page = json.loads(articles_json) if articles_json is not None else parquet.load_export_page(rng)
     texts = runner.build_page_texts(page)
-    records = tagger.tag([{"id": a["id"], "text": t} for a, t in zip(page, texts)]) if page else []
+    records = tagger.tag([{"id": a["id"], "text": t, "published": a.get("published_utc")} for a, t in zip(page, texts)]) if page else []
     row = {"page": int(rng["page"]), "n": len(page), "device": tagger.device}
     if out_dir is None:
         return {**row, "articles": articles_json if articles_json is not None else json.dumps(page), "payload": json.dumps(records)}

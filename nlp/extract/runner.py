@@ -250,7 +250,7 @@ def _run_batches(db, tagger: Tagger, summary: RunSummary, since_utc, limit, batc
 def process_batch(db: Database, tagger: Tagger, page: list[dict], run_id: int, version: str) -> dict[str, int]:
     """Tag one page of articles (no lock held), then write all its rows in one transaction."""
     texts = build_page_texts(page)
-    records = tagger.tag([{"id": a["id"], "text": t} for a, t in zip(page, texts)])
+    records = tagger.tag([{"id": a["id"], "text": t, "published": a.get("published_utc")} for a, t in zip(page, texts)])
     return save_batch(db, page, texts, records, run_id, version)
 
 

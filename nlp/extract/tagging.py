@@ -8,7 +8,7 @@ from typing import Callable
 
 
 def build_tag_function(classifier=None, batch_size: int = 256) -> Callable[[list[dict]], list[dict]]:
-    """``tag([{"id", "text"}]) -> [record]``: tagging records plus ``_sentence_starts``,
+    """``tag([{"id", "text", "published"?}]) -> [record]``: tagging records plus ``_sentence_starts``,
     ``_rule_scores`` and ``_model_probs`` for the extraction tables."""
     from nlp.tagging import tag as tagging
     from nlp.tagging.pipeline import build_pipeline
@@ -20,7 +20,7 @@ def build_tag_function(classifier=None, batch_size: int = 256) -> Callable[[list
     thresholds = dict(getattr(classifier, "thresholds", None) or {}) if classifier is not None else rule_thresholds
 
     def tag(items: list[dict]) -> list[dict]:
-        docs = list(nlp.pipe((i["text"] for i in items), batch_size=batch_size))
+        docs = list(nlp.pipe(tagging.make_tag_docs(nlp, items), batch_size=batch_size))
         models: list = [None] * len(docs)
         if classifier is not None:
             from nlp.classify.annotate import annotate_docs

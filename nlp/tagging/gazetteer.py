@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
@@ -303,6 +303,7 @@ class Gazetteer:
     not_tickers: frozenset[str]
     ambiguous_symbols: frozenset[str]
     context: Context
+    acquired: Mapping[str, str] = field(default_factory=dict)  # alias -> "YYYY-MM-DD" its acquisition closed
 
 
 def build_company(record: Mapping) -> Company:
@@ -389,7 +390,19 @@ def build_gazetteer(records: Iterable[Mapping], curated: Mapping, context: Mappi
         ambiguous_symbols=frozenset(c.symbol for c in companies if c.symbol_ambiguous)
         | frozenset(curated.get("ambiguous_symbols", ())),
         context=build_context(context),
+        acquired=MappingProxyType(build_acquired(curated.get("acquired") or {})),
     )
+
+
+def build_acquired(raw: Mapping) -> dict[str, str]:
+    """``acquired`` of aliases.yaml: alias -> the ISO date its acquisition closed (YAML may give a date)."""
+    out = {}
+    for name, closed in raw.items():
+        text = closed.isoformat() if hasattr(closed, "isoformat") else str(closed)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise NarrativeError(f"aliases.yaml: acquired[{name!r}] must be a date YYYY-MM-DD, got {closed!r}")
+        out[str(name)] = text
+    return out
 
 
 def load_yaml(path: Path) -> dict:

@@ -33,6 +33,7 @@ class Entry:
     ambiguous: bool = False
     weak: bool = False
     caps: tuple[tuple[bool, bool, bool], ...] = ()  # per token: starts upper, any upper, acronym
+    since: str = ""  # an acquired company's name: the ISO date from which it means the acquirer
 
 
 @dataclass
@@ -54,8 +55,9 @@ class LinkCandidate:
 
 
 def build_entries(gazetteer: Gazetteer) -> list[Entry]:
+    acquired = gazetteer.acquired
     entries = [
-        Entry("company", s.text, s.symbol, s.method, s.ambiguous, s.weak)
+        Entry("company", s.text, s.symbol, s.method, s.ambiguous, s.weak, since=acquired.get(s.text, ""))
         for s in gazetteer.surfaces
     ]
     entries += [Entry("unlisted", text) for text in gazetteer.unlisted]
@@ -133,3 +135,9 @@ def find_next_word(view: DocView, i: int) -> int | None:
     if i < view.n and view.lower(i) in ("'s", "\u2019s", "'"):
         i += 1
     return i if i < view.n else None
+
+
+def is_before_acquisition(entry: Entry, published: str | None) -> bool:
+    """True when a dated text predates the deal that made this name its acquirer's ("TD Ameritrade"
+    in 2019 is not Schwab): the name then links nothing and blocks shorter names inside it."""
+    return bool(entry.since and published and published[:10] < entry.since)

@@ -36,6 +36,7 @@ from nlp.tagging.link_candidates import (
     find_next_word,
     follows_own_name,
     is_case_ok,
+    is_before_acquisition,
     is_glued,
     is_listed,
     select_longest_first,
@@ -51,6 +52,7 @@ _CALENDAR = frozenset(
 )
 _NAMES = ("name", "alias")
 _RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
+_PUBLISHED = ("._.", "published", None, None)  # where spaCy keeps doc._.published
 # What a word can be to the linker: bits of its word code (`doc_tokens.WordCodes`).
 _DOLLAR, _EXCHANGE, _SYMBOL, _NAME, _BOUNDARY = 1, 2, 4, 8, 16
 
@@ -58,6 +60,8 @@ _DOLLAR, _EXCHANGE, _SYMBOL, _NAME, _BOUNDARY = 1, 2, 4, 8, 16
 def _ensure_extension() -> None:
     if not Doc.has_extension("mentions"):
         Doc.set_extension("mentions", default=None)
+    if not Doc.has_extension("published"):  # the text's date (ISO), when the caller knows it
+        Doc.set_extension("published", default=None)
 
 
 @Language.factory(
@@ -129,7 +133,7 @@ class TickerLinker:
         marks = _Marks(tokens, self._shift)
         view = DocView(doc, self._strings, self._stops, tokens, marks.at(_BOUNDARY))
         explicit, reserved = self._explicit(view, marks)
-        names = self._names(view, marks, reserved)
+        names = self._names(view, marks, reserved, doc.user_data.get(_PUBLISHED))
         symbols = self._bare_symbols(view, marks, reserved | build_covered(names), explicit + names)
         candidates = explicit + names + symbols
         if candidates:
@@ -186,12 +190,14 @@ class TickerLinker:
             candidate.accept(method, CONFIDENCE["tag_unknown" if method == "exchange_tag" else "cashtag_unknown"])
         return candidate
 
-    def _names(self, view: DocView, marks: "_Marks", reserved: set[int]) -> list[LinkCandidate]:
+    def _names(self, view: DocView, marks: "_Marks", reserved: set[int], published: str | None) -> list[LinkCandidate]:
         found: list[tuple[int, int, Entry]] = []
         for start, end, entries in self.names.find(view.tokens, marks.at(_NAME)):
             if reserved and not reserved.isdisjoint(range(start, end)):
                 continue
             entry = self._entry_for(view, entries, start, end)
+            if entry is not None and is_before_acquisition(entry, published):
+                entry = Entry("unlisted", entry.text)
             if entry is not None:
                 found.append((start, end, entry))
         return [

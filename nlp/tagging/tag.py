@@ -74,6 +74,28 @@ def build_tag_text(record: Mapping) -> str:
     return f"{title}{TITLE_SEPARATOR}{record['text']}" if title else record["text"]
 
 
+def build_published_date(record: Mapping) -> str | None:
+    """The record's ``published`` as an ISO day ("2019-11-25"), or None when absent or unreadable.
+    The linker reads it: an acquired company's name means its acquirer only from the deal's date."""
+    from nlp.scrape.dates import parse_date_value
+
+    moment = parse_date_value(record.get("published"))
+    return moment.strftime("%Y-%m-%d") if moment is not None else None
+
+
+def make_tag_docs(nlp, records: Iterable[Mapping]) -> list:
+    """Unprocessed Docs of the records' tag texts, each carrying its date for the pipeline
+    (``doc._.published``), for ``nlp.pipe``."""
+    docs = []
+    for record in records:
+        doc = nlp.make_doc(build_tag_text(record))
+        published = build_published_date(record)
+        if published:
+            doc.user_data[("._.", "published", None, None)] = published  # doc._.published, set before the pipe
+        docs.append(doc)
+    return docs
+
+
 # --- output records (pure, from a processed Doc) -------------------------------------------------
 
 
@@ -158,7 +180,7 @@ def tag_records(nlp, records: Iterable[Mapping], classifier=None, batch_size: in
     combine_thresholds = _model_thresholds(classifier) if classifier is not None else thresholds
     iterator = (parse_record(r, f"record {i}") for i, r in enumerate(records, start=1))
     while batch := list(islice(iterator, batch_size)):
-        docs = list(nlp.pipe((build_tag_text(r) for r in batch), batch_size=batch_size))
+        docs = list(nlp.pipe(make_tag_docs(nlp, batch), batch_size=batch_size))
         models: list = [None] * len(docs)
         if classifier is not None:
             from nlp.classify.annotate import annotate_docs
