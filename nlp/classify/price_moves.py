@@ -21,6 +21,8 @@ from nlp.errors import NarrativeError
 class PriceMovePatterns(NamedTuple):
     up: re.Pattern
     down: re.Pattern
+    hints: tuple[str, ...]  # lower-case strings a text must hold for a match to be possible
+    subject: re.Pattern  # where a match can start: the two patterns are tried only there
 
 
 @functools.lru_cache(maxsize=4)
@@ -43,15 +45,29 @@ def build_price_move_patterns(lexicon: dict) -> PriceMovePatterns:
             verb = r"(?:(?:" + build_alternation(lexicon[verbs]) + r")\b|(?:" + build_alternation(lexicon[figure]) + r")\W+(?:by\W+)?\$?\d[\d.,]*%?)"
             return re.compile(subject + gap + verb, re.IGNORECASE)
 
-        return PriceMovePatterns(direction("up", "up_figure"), direction("down", "down_figure"))
+        hints = ("$",) + tuple(sorted({str(w).lower() for w in lexicon["subjects"]}))
+        return PriceMovePatterns(direction("up", "up_figure"), direction("down", "down_figure"), hints,
+                                 re.compile(subject, re.IGNORECASE))
     except (KeyError, TypeError, ValueError) as exc:
         raise NarrativeError(f"price-move lexicon: missing or malformed field {exc}") from exc
 
 
 def extract_price_moves(text: str, patterns: PriceMovePatterns) -> list[tuple[int, int, int]]:
     """(start, end, direction) of each reported move, +1 up and -1 down, in text order."""
-    moves = [(m.start(), m.end(), 1) for m in patterns.up.finditer(text)]
-    moves += [(m.start(), m.end(), -1) for m in patterns.down.finditer(text)]
+    lower = text.lower()
+    if not any(hint in lower for hint in patterns.hints):
+        return []  # no share, stock or cashtag: nothing can match
+    # Try the two patterns only where a subject starts (what finditer would find, without scanning
+    # every position), skipping starts inside the last match of the same direction.
+    moves, reach = [], {1: -1, -1: -1}
+    for found in patterns.subject.finditer(text):
+        start = found.start()
+        for direction, pattern in ((1, patterns.up), (-1, patterns.down)):
+            if start >= reach[direction]:
+                match = pattern.match(text, start)
+                if match:
+                    moves.append((start, match.end(), direction))
+                    reach[direction] = match.end()
     return sorted(moves)
 
 
