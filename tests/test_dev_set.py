@@ -1,5 +1,5 @@
 """Schema checks for the hand-labelled sets in corpora/eval/: dev.jsonl (the development set)
-blind.jsonl and holdout.jsonl (written later, without sight of the rules or the model, to measure generalisation).
+blind.jsonl, holdout.jsonl and holdout2.jsonl (written later, without sight of the rules or the model, to measure generalisation).
 
 The set is the yardstick for ticker linking, themes and sentiment, so a malformed
 row (unknown symbol, theme typo, ticker without a sentiment) must fail loudly here
@@ -38,6 +38,7 @@ SETS = {
     "dev": (150, 15, 20, datetime(2026, 3, 1, tzinfo=timezone.utc)),
     "blind": (150, 6, 20, datetime(2026, 3, 1, tzinfo=timezone.utc)),
     "holdout": (150, 6, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),  # its traps sit beside real tickers
+    "holdout2": (150, 6, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
