@@ -20,7 +20,7 @@ def build_tag_function(classifier=None, batch_size: int = 256) -> Callable[[list
     thresholds = dict(getattr(classifier, "thresholds", None) or {}) if classifier is not None else rule_thresholds
 
     def tag(items: list[dict]) -> list[dict]:
-        docs = list(nlp.pipe(tagging.make_tag_docs(nlp, items), batch_size=batch_size))
+        docs = list(nlp.pipe(tagging.build_tag_docs(nlp, items), batch_size=batch_size))
         models: list = [None] * len(docs)
         if classifier is not None:
             from nlp.classify.annotate import annotate_docs

@@ -83,7 +83,7 @@ def build_published_date(record: Mapping) -> str | None:
     return moment.strftime("%Y-%m-%d") if moment is not None else None
 
 
-def make_tag_docs(nlp, records: Iterable[Mapping]) -> list:
+def build_tag_docs(nlp, records: Iterable[Mapping]) -> list:
     """Unprocessed Docs of the records' tag texts, each carrying its date for the pipeline
     (``doc._.published``), for ``nlp.pipe``."""
     docs = []
@@ -180,7 +180,7 @@ def tag_records(nlp, records: Iterable[Mapping], classifier=None, batch_size: in
     combine_thresholds = _model_thresholds(classifier) if classifier is not None else thresholds
     iterator = (parse_record(r, f"record {i}") for i, r in enumerate(records, start=1))
     while batch := list(islice(iterator, batch_size)):
-        docs = list(nlp.pipe(make_tag_docs(nlp, batch), batch_size=batch_size))
+        docs = list(nlp.pipe(build_tag_docs(nlp, batch), batch_size=batch_size))
         models: list = [None] * len(docs)
         if classifier is not None:
             from nlp.classify.annotate import annotate_docs
