@@ -109,24 +109,24 @@ def _sentence_spans(doc) -> list[tuple[int, int]]:
 def annotate_docs(docs, classifier) -> list[dict]:
     """Per doc: ``{"sentiment", "ticker_sentiment", "theme_probs"}`` (see the module docstring)."""
     max_chars = compute_window_chars(classifier.max_length)
-    units, tickers = [], []
+    doc_texts = [doc.text for doc in docs]  # spaCy rebuilds doc.text on every access: read it once
+    doc_mentions = [_mention_tuples(doc) for doc in docs]
+    units = []
     for i, doc in enumerate(docs):
-        mentions = _mention_tuples(doc)
-        tickers.append([sym for sym, _, _ in mentions])
-        units += build_units(i, doc.text, _sentence_spans(doc), mentions, max_chars)
-    texts = [docs[u.doc_index].text[u.start : u.end] for u in units]
+        units += build_units(i, doc_texts[i], _sentence_spans(doc), doc_mentions[i], max_chars)
+    texts = [doc_texts[u.doc_index][u.start : u.end] for u in units]
     results = classifier(texts, [[(a, b) for _, a, b in u.mentions] for u in units]) if units else []
     per_doc: list[list] = [[] for _ in docs]
     for unit, result in zip(units, results):
         per_doc[unit.doc_index].append((unit, result))
     patterns, roles = load_price_move_patterns(), load_source_roles()
     out = []
-    for doc, pairs, symbols in zip(docs, per_doc, tickers):
-        mentions = _mention_tuples(doc)
-        moves = extract_price_moves(doc.text, patterns)
-        by_symbol = assign_price_moves(doc.text, moves, mentions) if moves and symbols else {}
-        sources = find_source_symbols(doc.text, mentions, roles) if symbols else set()
-        out.append(build_doc_annotation(pairs, symbols, doc.text, moves, by_symbol, sources))
+    for text, mentions, pairs in zip(doc_texts, doc_mentions, per_doc):
+        symbols = [sym for sym, _, _ in mentions]
+        moves = extract_price_moves(text, patterns)
+        by_symbol = assign_price_moves(text, moves, mentions) if moves and symbols else {}
+        sources = find_source_symbols(text, mentions, roles) if symbols else set()
+        out.append(build_doc_annotation(pairs, symbols, text, moves, by_symbol, sources))
     return out
 
 
