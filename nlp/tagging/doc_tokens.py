@@ -173,6 +173,11 @@ def set_doc_value(doc: Doc, name: str, value) -> None:
     doc.user_data[("._.", name, None, None)] = value
 
 
+def get_doc_value(doc: Doc, name: str, default=None):
+    """``doc._.<name>`` as ``set_doc_value`` stores it (``default`` when unset or unregistered)."""
+    return doc.user_data.get(("._.", name, None, None), default)
+
+
 def has_plain_extension(name: str) -> bool:
     """True when the Doc extension `name` exists and stores its value in `doc.user_data`."""
     ext = Doc.get_extension(name)

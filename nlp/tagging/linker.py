@@ -21,6 +21,7 @@ from nlp.tagging.doc_tokens import (
     PhraseIndex,
     WordCodes,
     doc_tokens,
+    get_doc_value,
     has_plain_extension,
     pipeline_word_codes,
     set_doc_value,
@@ -52,7 +53,6 @@ _CALENDAR = frozenset(
 )
 _NAMES = ("name", "alias")
 _RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
-_PUBLISHED = ("._.", "published", None, None)  # where spaCy keeps doc._.published
 # What a word can be to the linker: bits of its word code (`doc_tokens.WordCodes`).
 _DOLLAR, _EXCHANGE, _SYMBOL, _NAME, _BOUNDARY = 1, 2, 4, 8, 16
 
@@ -133,7 +133,7 @@ class TickerLinker:
         marks = _Marks(tokens, self._shift)
         view = DocView(doc, self._strings, self._stops, tokens, marks.at(_BOUNDARY))
         explicit, reserved = self._explicit(view, marks)
-        names = self._names(view, marks, reserved, doc.user_data.get(_PUBLISHED))
+        names = self._names(view, marks, reserved, get_doc_value(doc, "published"))
         symbols = self._bare_symbols(view, marks, reserved | build_covered(names), explicit + names)
         candidates = explicit + names + symbols
         if candidates:

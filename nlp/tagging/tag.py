@@ -86,12 +86,14 @@ def build_published_date(record: Mapping) -> str | None:
 def build_tag_docs(nlp, records: Iterable[Mapping]) -> list:
     """Unprocessed Docs of the records' tag texts, each carrying its date for the pipeline
     (``doc._.published``), for ``nlp.pipe``."""
+    from nlp.tagging.doc_tokens import set_doc_value
+
     docs = []
     for record in records:
         doc = nlp.make_doc(build_tag_text(record))
         published = build_published_date(record)
         if published:
-            doc.user_data[("._.", "published", None, None)] = published  # doc._.published, set before the pipe
+            set_doc_value(doc, "published", published)  # doc._.published, set before the pipe
         docs.append(doc)
     return docs
 
