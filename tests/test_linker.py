@@ -398,3 +398,16 @@ def test_an_acquired_company_means_its_acquirer_only_from_the_deal_date(nlp):
     assert _dated(nlp, text, "2021-03-01") == {"SCHW"}
     assert _dated(nlp, text, None) == {"SCHW"}  # no date: the current parent
     assert _dated(nlp, "Charles Schwab agreed to buy TD Ameritrade.", "2019-11-25") == {"SCHW"}
+
+
+def test_a_legal_form_after_a_name_names_the_company(nlp):
+    # "Travelers" alone needs the company named elsewhere; "Travelers Cos." names it.
+    assert tickers(nlp, "Travelers Cos. returned with a $500 million catastrophe bond.") == {"TRV"}
+    assert tickers(nlp, "Weary travelers filled the airport.") == set()
+    assert tickers(nlp, "Travelers crowded the terminals on Friday.") == set()
+
+
+def test_an_alias_spelled_like_a_named_companys_symbol_means_that_company(nlp):
+    text = "Shares of HP dropped 8% after Helmerich & Payne cut its rig outlook."
+    assert tickers(nlp, text) == {"HP"}
+    assert tickers(nlp, "HP said PC shipments rose as Dell lagged.") == {"DELL", "HPQ"}

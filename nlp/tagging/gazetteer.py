@@ -290,6 +290,7 @@ class Context:
     negative_next: Mapping[str, frozenset[str]]
     negative_prev: Mapping[str, frozenset[str]]
     places: frozenset[str]
+    legal_suffixes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,7 @@ def build_context(raw: Mapping) -> Context:
         negative_next=per_name("negative_next"),
         negative_prev=per_name("negative_prev"),
         places=lower_set("places"),
+        legal_suffixes=lower_set("legal_suffixes"),
     )
 
 

@@ -250,6 +250,7 @@ class TickerLinker:
         # elsewhere in the same text they need the company named unambiguously.
         conflicted = {w for c in candidates if c.method == "block" and c.entry for w in c.entry.text.split()}
         conflicted |= self.gazetteer.discourse_only
+        self._retarget_symbol_aliases(candidates)
         for c in candidates:
             if c.method in _NAMES:
                 reason = self._blocked(view, c)
@@ -257,6 +258,9 @@ class TickerLinker:
                     c.method = "rejected"
                     if reason == "entity" and c.entry is not None:
                         conflicted.add(c.entry.text)
+                    continue
+                if c.end < view.n and view.lower(c.end) in self.context.legal_suffixes:
+                    c.accept(c.method, CONFIDENCE["evidence"])  # "Travelers Cos.": the company, named
                     continue
             if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c):
                 c.accept(c.method, CONFIDENCE[c.method])
@@ -277,6 +281,20 @@ class TickerLinker:
             known = strong if c.entry is not None and c.entry.text in conflicted else established
             if c.symbol in known and (c.method != "symbol" or self._has_cue(view, c, 4)):
                 c.accept("discourse", CONFIDENCE["discourse"])
+
+    def _retarget_symbol_aliases(self, candidates: list[LinkCandidate]) -> None:
+        """An alias spelled like another company's symbol means that company when it is named in
+        the text: "HP" is HP Inc. (HPQ) unless Helmerich & Payne (HP) is named beside it."""
+        symbols = self.gazetteer.symbols
+        named = {
+            c.symbol for c in candidates
+            if c.method == "name" and not c.ambiguous and c.entry is not None and not c.entry.text.isupper()
+        }
+        for c in candidates:
+            if c.method in _NAMES and c.entry is not None and c.entry.text.isupper():
+                other = symbols.get(c.entry.text)
+                if other is not None and other != c.symbol and other in named:
+                    c.symbol = other
 
     def _needs_evidence(self, view: DocView, c: LinkCandidate) -> bool:
         if c.method == "symbol":
@@ -390,6 +408,7 @@ class TickerLinker:
         return (
             text.isalpha() and text[0].isupper() and not text.isupper()
             and text.lower() not in self.context.corporate and text.lower() not in _CALENDAR
+            and text.lower() not in self.context.legal_suffixes
         )
 
     def _mention(self, view: DocView, c: LinkCandidate) -> Mention:
