@@ -39,6 +39,7 @@ SETS = {
     "blind": (150, 6, 20, datetime(2026, 3, 1, tzinfo=timezone.utc)),
     "holdout": (150, 6, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),  # its traps sit beside real tickers
     "holdout2": (150, 6, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout3": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
