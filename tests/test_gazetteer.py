@@ -213,3 +213,11 @@ def test_acquired_dates_are_read_and_checked():
         "TD Ameritrade": "2020-10-06", "Splunk": "2024-03-18"}
     with pytest.raises(NarrativeError, match="acquired"):
         build_acquired({"Splunk": "March 2024"})
+
+
+def test_build_name_variants_drops_a_distinctive_only_descriptor_when_the_rest_is_distinctive():
+    assert build_name_variants("Martin Marietta Materials", english=WORDS)[-1] == "Martin Marietta"
+    english = WORDS | {"texas", "air"}
+    assert "Texas" not in build_name_variants("Texas Instruments", english=english)
+    assert "Air" not in build_name_variants("Air Products", english=english)
+    assert "MP" not in build_name_variants("MP Materials Corp.", english=WORDS)

@@ -411,3 +411,28 @@ def test_an_alias_spelled_like_a_named_companys_symbol_means_that_company(nlp):
     text = "Shares of HP dropped 8% after Helmerich & Payne cut its rig outlook."
     assert tickers(nlp, text) == {"HP"}
     assert tickers(nlp, "HP said PC shipments rose as Dell lagged.") == {"DELL", "HPQ"}
+
+
+def test_a_short_name_means_the_company_named_in_full_beside_it(nlp):
+    text = "Mueller Water brings valve work home\n\nMueller Water Products will move production."
+    assert tickers(nlp, text) == {"MWA"}
+    both = "Mueller Industries and Mueller Water Products rose. Mueller said copper helped."
+    assert mentions(nlp, both)[-1] == ("MLI", "Mueller", "name")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Texas Gov. Greg Abbott signed a law on large power users.", "President Gerald R. Ford signed the bill."],
+)
+def test_a_title_and_given_names_before_a_name_make_a_person(nlp, text):
+    assert tickers(nlp, text) == set()
+
+
+def test_a_state_postal_code_after_a_name_makes_a_place(nlp):
+    assert tickers(nlp, "Amazon leased a warehouse outside Dover, DE, the largest in the state.") == {"AMZN"}
+    assert tickers(nlp, "Corning, in a filing, said sales rose.") == {"GLW"}
+
+
+def test_a_futures_root_cashtag_needs_its_company_named(nlp):
+    assert tickers(nlp, "$HE lean hogs +3% today. $TSN -2.1% into the close.") == {"TSN"}
+    assert tickers(nlp, "Hawaiian Electric ($HE) fell 4%.") == {"HE"}

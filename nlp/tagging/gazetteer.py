@@ -35,6 +35,9 @@ _DESCRIPTORS = frozenset(
     "Sciences Motor Systems Energy Software Semiconductor Semiconductors Biosciences "
     "Interactive Markets".split()
 )
+# Last words news drops only when what is left still names one company ("Martin Marietta
+# Materials" -> "Martin Marietta", but never "Texas" from Texas Instruments or "Air" from Air Products).
+_DISTINCTIVE_DESCRIPTORS = frozenset("Materials Products Properties Services Partners Instruments".split())
 _PARENS = re.compile(r"\s*\([^)]*\)")
 _SPACES = re.compile(r"\s+")
 _SYMBOL_CLASS = re.compile(r"^([A-Z]+)[-/ ]([A-Z])$")
@@ -96,12 +99,15 @@ def build_initials_variants(name: str) -> list[str]:
     return [tight] if tight != name else []
 
 
-def build_name_variants(name: str, drop: frozenset[str] = frozenset()) -> list[str]:
+def build_name_variants(name: str, drop: frozenset[str] = frozenset(),
+                        english: frozenset[str] = frozenset()) -> list[str]:
     """The official name plus the short forms derived by rule, minus `drop`.
 
     Rules: clean the name; strip legal suffixes; strip one descriptive last word
-    ("Palantir Technologies" -> "Palantir"); abbreviate the legal suffix ("Corp."); add
-    "and" for " & ", tight initials ("D.R. Horton") and ASCII-folded forms.
+    ("Palantir Technologies" -> "Palantir"), or a distinctive-only one when what is left is
+    neither ordinary English words (`english`) nor a short acronym ("Mueller Water Products" ->
+    "Mueller Water"); abbreviate the legal suffix ("Corp."); add "and" for " & ", tight
+    initials ("D.R. Horton") and ASCII-folded forms.
     """
     clean = build_clean_name(name)
     legal = build_strip_legal(clean)
@@ -109,6 +115,10 @@ def build_name_variants(name: str, drop: frozenset[str] = frozenset()) -> list[s
     words = legal.split(" ")
     if len(words) > 1 and words[-1] in _DESCRIPTORS:
         forms.append(build_strip_legal(" ".join(words[:-1])))
+    elif len(words) > 1 and words[-1] in _DISTINCTIVE_DESCRIPTORS:
+        short = build_strip_legal(" ".join(words[:-1]))
+        if not build_is_wordlike(short, english) and not (short.isupper() and len(short) <= 3):
+            forms.append(short)
     forms += build_suffix_variants(clean)
     extra = [f.replace(" & ", " and ") for f in forms if " & " in f]
     extra += [v for f in forms for v in build_initials_variants(f)]
@@ -218,7 +228,7 @@ def build_flags(
     forced = frozenset(curated.get("ambiguous_names") or ())
     plain = frozenset(curated.get("unambiguous_names") or ())
     acronyms = frozenset(curated.get("common_acronyms") or ())
-    names = build_name_variants(record["name"], drop)
+    names = build_name_variants(record["name"], drop, words)
     names += [n for n in record.get("names", ()) if n not in names]
     merged = list(record.get("aliases", ())) + list(aliases)
     alias_list = [a for a in dict.fromkeys(merged) if a not in names]
@@ -291,6 +301,7 @@ class Context:
     negative_prev: Mapping[str, frozenset[str]]
     places: frozenset[str]
     legal_suffixes: frozenset[str] = frozenset()
+    state_codes: frozenset[str] = frozenset()  # as written: "DE", "NY"
 
 
 @dataclass(frozen=True)
@@ -376,6 +387,7 @@ def build_context(raw: Mapping) -> Context:
         negative_prev=per_name("negative_prev"),
         places=lower_set("places"),
         legal_suffixes=lower_set("legal_suffixes"),
+        state_codes=frozenset(str(w) for w in raw.get("state_codes", ())),
     )
 
 

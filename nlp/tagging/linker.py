@@ -250,7 +250,7 @@ class TickerLinker:
         # elsewhere in the same text they need the company named unambiguously.
         conflicted = {w for c in candidates if c.method == "block" and c.entry for w in c.entry.text.split()}
         conflicted |= self.gazetteer.discourse_only
-        self._retarget_symbol_aliases(candidates)
+        self._retarget_to_named_companies(candidates)
         for c in candidates:
             if c.method in _NAMES:
                 reason = self._blocked(view, c)
@@ -282,19 +282,28 @@ class TickerLinker:
             if c.symbol in known and (c.method != "symbol" or self._has_cue(view, c, 4)):
                 c.accept("discourse", CONFIDENCE["discourse"])
 
-    def _retarget_symbol_aliases(self, candidates: list[LinkCandidate]) -> None:
-        """An alias spelled like another company's symbol means that company when it is named in
-        the text: "HP" is HP Inc. (HPQ) unless Helmerich & Payne (HP) is named beside it."""
+    def _retarget_to_named_companies(self, candidates: list[LinkCandidate]) -> None:
+        """A short form means the company named in full in the same text, not its namesake:
+        "HP" is HP Inc. (HPQ) unless Helmerich & Payne (HP) is named beside it; "Mueller" is
+        Mueller Industries unless only Mueller Water Products is named in full."""
         symbols = self.gazetteer.symbols
-        named = {
-            c.symbol for c in candidates
+        full = {
+            c.entry.text: c.symbol for c in candidates
             if c.method == "name" and not c.ambiguous and c.entry is not None and not c.entry.text.isupper()
         }
+        named, multiword = set(full.values()), {s for t, s in full.items() if " " in t}
         for c in candidates:
-            if c.method in _NAMES and c.entry is not None and c.entry.text.isupper():
-                other = symbols.get(c.entry.text)
+            if c.method not in _NAMES or c.entry is None:
+                continue
+            text = c.entry.text
+            if text.isupper():
+                other = symbols.get(text)
                 if other is not None and other != c.symbol and other in named:
                     c.symbol = other
+            elif " " not in text and c.symbol not in multiword:
+                longer = {s for t, s in full.items() if t.startswith(text + " ") and s != c.symbol}
+                if len(longer) == 1:
+                    c.symbol = longer.pop()
 
     def _needs_evidence(self, view: DocView, c: LinkCandidate) -> bool:
         if c.method == "symbol":
@@ -351,6 +360,8 @@ class TickerLinker:
         or part of another proper name); None when nothing blocks it. The "*" lists
         apply to names that need evidence."""
         ctx = self.context
+        if self._titled_person(view, c.start):
+            return "entity"
         text = c.entry.text if c.entry else ""
         generic = c.ambiguous or (c.entry is not None and c.entry.weak)
         if not generic and text not in ctx.negative_next and text not in ctx.negative_prev:
@@ -370,10 +381,28 @@ class TickerLinker:
             return "context"
         return None
 
+    def _titled_person(self, view: DocView, start: int) -> bool:
+        """"Gov. Greg Abbott", "President Gerald R. Ford": a title, then given names or initials
+        (at most three), then the name."""
+        lo, _ = view.segment(start)
+        titles = self.context.person_titles
+        i = start - 1
+        while i >= lo and start - i <= 3 and view.lower(i) not in titles and self._given_name(view.word(i)):
+            i -= 1
+        return lo <= i < start - 1 and view.lower(i) in titles
+
+    @staticmethod
+    def _given_name(word: str) -> bool:
+        if len(word) == 2 and word[1] == "." and word[0].isupper():
+            return True  # an initial
+        return word.isalpha() and word[0].isupper() and not word.isupper()
+
     def _place(self, view: DocView, i: int) -> bool:
         """"Corning, New York": a comma then a state or country after the name."""
         if i + 1 >= view.n or view.word(i) != ",":
             return False
+        if view.word(i + 1) in self.context.state_codes:
+            return True  # "Dover, DE": upper case only, so "Corning, in a filing" stays a company
         one = view.lower(i + 1)
         two = f"{one} {view.lower(i + 2)}" if i + 2 < view.n else one
         return one in self.context.places or two in self.context.places
