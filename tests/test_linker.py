@@ -436,3 +436,9 @@ def test_a_state_postal_code_after_a_name_makes_a_place(nlp):
 def test_a_futures_root_cashtag_needs_its_company_named(nlp):
     assert tickers(nlp, "$HE lean hogs +3% today. $TSN -2.1% into the close.") == {"TSN"}
     assert tickers(nlp, "Hawaiian Electric ($HE) fell 4%.") == {"HE"}
+
+
+def test_a_business_noun_before_a_name_names_the_company(nlp):
+    text = "The Hartford posted record margins. Rival Travelers, which reported a week earlier, lagged."
+    assert tickers(nlp, text) == {"HIG", "TRV"}
+    assert tickers(nlp, "Weary Travelers, which waited for hours, lagged.") == set()

@@ -302,6 +302,7 @@ class Context:
     places: frozenset[str]
     legal_suffixes: frozenset[str] = frozenset()
     state_codes: frozenset[str] = frozenset()  # as written: "DE", "NY"
+    descriptor_nouns: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -388,6 +389,7 @@ def build_context(raw: Mapping) -> Context:
         places=lower_set("places"),
         legal_suffixes=lower_set("legal_suffixes"),
         state_codes=frozenset(str(w) for w in raw.get("state_codes", ())),
+        descriptor_nouns=lower_set("descriptor_nouns"),
     )
 
 

@@ -262,6 +262,9 @@ class TickerLinker:
                 if c.end < view.n and view.lower(c.end) in self.context.legal_suffixes:
                     c.accept(c.method, CONFIDENCE["evidence"])  # "Travelers Cos.": the company, named
                     continue
+                if c.start > 0 and view.lower(c.start - 1) in self.context.descriptor_nouns:
+                    c.accept(c.method, CONFIDENCE["evidence"])  # "rival Travelers", "insurer Travelers"
+                    continue
             if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c):
                 c.accept(c.method, CONFIDENCE[c.method])
         strong = {c.symbol for c in candidates if c.accepted}
