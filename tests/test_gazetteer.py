@@ -221,3 +221,7 @@ def test_build_name_variants_drops_a_distinctive_only_descriptor_when_the_rest_i
     assert "Texas" not in build_name_variants("Texas Instruments", english=english)
     assert "Air" not in build_name_variants("Air Products", english=english)
     assert "MP" not in build_name_variants("MP Materials Corp.", english=WORDS)
+
+
+def test_build_name_variants_keeps_the_name_with_only_its_legal_form_dropped():
+    assert "Employers Holdings" in build_name_variants("Employers Holdings, Inc.", drop=frozenset({"Employers"}))

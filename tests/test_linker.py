@@ -442,3 +442,19 @@ def test_a_business_noun_before_a_name_names_the_company(nlp):
     text = "The Hartford posted record margins. Rival Travelers, which reported a week earlier, lagged."
     assert tickers(nlp, text) == {"HIG", "TRV"}
     assert tickers(nlp, "Weary Travelers, which waited for hours, lagged.") == set()
+
+
+def test_names_that_differ_only_in_case_keep_their_own_company(nlp):
+    text = "Piper Sandler rates First BanCorp, the San Juan lender, and First Bancorp, the North Carolina bank."
+    assert tickers(nlp, text) == {"PIPR", "FBP", "FBNC"}
+
+
+def test_an_institution_named_after_a_company_namesake_is_not_the_company(nlp):
+    assert tickers(nlp, "The Milton S. Hershey Medical Center opened a cancer tower.") == set()
+    assert tickers(nlp, "Dell Medical School opened a clinic.") == set()
+    assert tickers(nlp, "Hershey said chocolate sales rose.") == {"HSY"}
+
+
+def test_a_state_after_a_name_is_a_place_only_when_the_phrase_ends_there(nlp):
+    assert tickers(nlp, "The plant in Hershey, Pa., will open in 2029.") == set()
+    assert tickers(nlp, "Apple, Texas Instruments and Intel rose.") == {"AAPL", "TXN", "INTC"}

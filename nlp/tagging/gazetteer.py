@@ -111,7 +111,9 @@ def build_name_variants(name: str, drop: frozenset[str] = frozenset(),
     """
     clean = build_clean_name(name)
     legal = build_strip_legal(clean)
-    forms = [clean, legal]
+    # One legal form off, the rest kept: "Employers Holdings, Inc." is written "Employers Holdings".
+    once = re.sub(r"^The\s+", "", _LEGAL_SUFFIX.sub("", clean).strip(" ,"))
+    forms = [clean, legal] + ([once] if " " in once else [])
     words = legal.split(" ")
     if len(words) > 1 and words[-1] in _DESCRIPTORS:
         forms.append(build_strip_legal(" ".join(words[:-1])))
@@ -303,6 +305,7 @@ class Context:
     legal_suffixes: frozenset[str] = frozenset()
     state_codes: frozenset[str] = frozenset()  # as written: "DE", "NY"
     descriptor_nouns: frozenset[str] = frozenset()
+    institutions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -390,6 +393,7 @@ def build_context(raw: Mapping) -> Context:
         legal_suffixes=lower_set("legal_suffixes"),
         state_codes=frozenset(str(w) for w in raw.get("state_codes", ())),
         descriptor_nouns=lower_set("descriptor_nouns"),
+        institutions=lower_set("institutions"),
     )
 
 

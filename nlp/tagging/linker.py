@@ -210,6 +210,11 @@ class TickerLinker:
         """The first entry whose capitalisation the text respects; in an all-caps
         headline the case says nothing, so any entry fits."""
         words = view.words(start, end)
+        if len(entries) > 1:  # "First BanCorp" (FBP) and "First Bancorp" (FBNC): the exact spelling wins
+            spelled = " ".join(words)
+            for entry in entries:
+                if entry.text == spelled:
+                    return entry
         for entry in entries:
             if is_case_ok(entry, words):
                 return entry
@@ -363,7 +368,7 @@ class TickerLinker:
         or part of another proper name); None when nothing blocks it. The "*" lists
         apply to names that need evidence."""
         ctx = self.context
-        if self._titled_person(view, c.start):
+        if self._titled_person(view, c.start) or self._institution_after(view, c.end) or self._place(view, c.end):
             return "entity"
         text = c.entry.text if c.entry else ""
         generic = c.ambiguous or (c.entry is not None and c.entry.weak)
@@ -378,11 +383,20 @@ class TickerLinker:
                 return "entity"
             if is_listed(prev, ctx.negative_prev, text, generic):
                 return "context"
-        if c.ambiguous and (self._next_to_proper_word(view, c.start, c.end) or self._place(view, c.end)):
+        if c.ambiguous and self._next_to_proper_word(view, c.start, c.end):
             return "entity"
         if c.ambiguous and self._inside_headline_phrase(view, c.start):
             return "context"
         return None
+
+    def _institution_after(self, view: DocView, end: int) -> bool:
+        """"Hershey Medical Center", "Dell Medical School": a hospital, school or museum named after
+        the company's namesake, not the company."""
+        if end >= view.n or view.shape(end) != "plain":
+            return False
+        one = view.lower(end)
+        two = f"{one} {view.lower(end + 1)}" if end + 1 < view.n else one
+        return one in self.context.institutions or two in self.context.institutions
 
     def _titled_person(self, view: DocView, start: int) -> bool:
         """"Gov. Greg Abbott", "President Gerald R. Ford": a title, then given names or initials
@@ -401,14 +415,24 @@ class TickerLinker:
         return word.isalpha() and word[0].isupper() and not word.isupper()
 
     def _place(self, view: DocView, i: int) -> bool:
-        """"Corning, New York": a comma then a state or country after the name."""
+        """"Corning, New York": a comma then a state or country after the name, ending there
+        ("Apple, Texas Instruments and Intel" is a list of companies)."""
         if i + 1 >= view.n or view.word(i) != ",":
             return False
-        if view.word(i + 1) in self.context.state_codes:
-            return True  # "Dover, DE": upper case only, so "Corning, in a filing" stays a company
+        if view.word(i + 1) in self.context.state_codes:  # upper case only: "Corning, in a filing" stays
+            return self._phrase_ends(view, i + 2)
         one = view.lower(i + 1)
-        two = f"{one} {view.lower(i + 2)}" if i + 2 < view.n else one
-        return one in self.context.places or two in self.context.places
+        if i + 2 < view.n and f"{one} {view.lower(i + 2)}" in self.context.places:
+            return self._phrase_ends(view, i + 3)
+        return one in self.context.places and self._phrase_ends(view, i + 2)
+
+    @staticmethod
+    def _phrase_ends(view: DocView, i: int) -> bool:
+        """No capitalised word at token i: "Dover, Delaware, hosts" but not "Texas Instruments"."""
+        if i >= view.n:
+            return True
+        word = view.word(i)
+        return not (word[:1].isupper() and word.isalpha())
 
     def _inside_headline_phrase(self, view: DocView, start: int) -> bool:
         """In a headline every word is capitalised; an ambiguous name right after another
