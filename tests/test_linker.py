@@ -458,3 +458,17 @@ def test_an_institution_named_after_a_company_namesake_is_not_the_company(nlp):
 def test_a_state_after_a_name_is_a_place_only_when_the_phrase_ends_there(nlp):
     assert tickers(nlp, "The plant in Hershey, Pa., will open in 2029.") == set()
     assert tickers(nlp, "Apple, Texas Instruments and Intel rose.") == {"AAPL", "TXN", "INTC"}
+
+
+def test_link_context_predicates_read_a_view_and_the_word_lists():
+    from nlp.tagging.gazetteer import load_gazetteer
+    from nlp.tagging.link_context import is_institution_after, is_place_after, is_titled_person
+
+    ctx = load_gazetteer().context
+    view = _view("Texas Gov. Greg Abbott visited Hershey Medical Center in Dover, DE, on Friday.")
+    words = [view.word(i) for i in range(view.n)]
+    abbott, hershey, dover = words.index("Abbott"), words.index("Hershey"), words.index("Dover")
+    assert is_titled_person(view, ctx, abbott) and not is_titled_person(view, ctx, hershey)
+    assert is_institution_after(view, ctx, hershey + 1) and not is_institution_after(view, ctx, abbott + 1)
+    assert is_place_after(view, ctx, dover + 1) and not is_place_after(view, ctx, hershey + 1)
+    assert not is_place_after(_view("Apple, Texas Instruments and Intel rose."), ctx, 1)

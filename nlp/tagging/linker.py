@@ -42,15 +42,18 @@ from nlp.tagging.link_candidates import (
     is_listed,
     select_longest_first,
 )
+from nlp.tagging.link_context import (
+    is_inside_headline_phrase,
+    is_institution_after,
+    is_next_to_proper_word,
+    is_place_after,
+    is_titled_person,
+)
 from nlp.tagging.mentions import Mention
 from nlp.tagging.segments import DocView, Strings, stop_hashes
 from nlp.tagging.tags import EXCHANGE_WORDS, TagHit, parse_cashtag, parse_exchange_tag
 
 _WINDOW = 8  # tokens either side searched for corporate cues
-_CALENDAR = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april "
-    "may june july august september october november december".split()
-)
 _NAMES = ("name", "alias")
 _RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
 # What a word can be to the linker: bits of its word code (`doc_tokens.WordCodes`).
@@ -241,7 +244,7 @@ class TickerLinker:
             if view.shape(i) == "caps":
                 continue
             # "Amazon MGM Studios": part of another proper name unless its company is named.
-            if self._next_to_proper_word(view, i, i + 1):
+            if is_next_to_proper_word(view, self.context, i, i + 1):
                 if symbol not in known:
                     continue
                 ambiguous = True
@@ -368,7 +371,8 @@ class TickerLinker:
         or part of another proper name); None when nothing blocks it. The "*" lists
         apply to names that need evidence."""
         ctx = self.context
-        if self._titled_person(view, c.start) or self._institution_after(view, c.end) or self._place(view, c.end):
+        if (is_titled_person(view, ctx, c.start) or is_institution_after(view, ctx, c.end)
+                or is_place_after(view, ctx, c.end)):
             return "entity"
         text = c.entry.text if c.entry else ""
         generic = c.ambiguous or (c.entry is not None and c.entry.weak)
@@ -383,89 +387,11 @@ class TickerLinker:
                 return "entity"
             if is_listed(prev, ctx.negative_prev, text, generic):
                 return "context"
-        if c.ambiguous and self._next_to_proper_word(view, c.start, c.end):
+        if c.ambiguous and is_next_to_proper_word(view, ctx, c.start, c.end):
             return "entity"
-        if c.ambiguous and self._inside_headline_phrase(view, c.start):
+        if c.ambiguous and is_inside_headline_phrase(view, ctx, c.start):
             return "context"
         return None
-
-    def _institution_after(self, view: DocView, end: int) -> bool:
-        """"Hershey Medical Center", "Dell Medical School": a hospital, school or museum named after
-        the company's namesake, not the company."""
-        if end >= view.n or view.shape(end) != "plain":
-            return False
-        one = view.lower(end)
-        two = f"{one} {view.lower(end + 1)}" if end + 1 < view.n else one
-        return one in self.context.institutions or two in self.context.institutions
-
-    def _titled_person(self, view: DocView, start: int) -> bool:
-        """"Gov. Greg Abbott", "President Gerald R. Ford": a title, then given names or initials
-        (at most three), then the name."""
-        lo, _ = view.segment(start)
-        titles = self.context.person_titles
-        i = start - 1
-        while i >= lo and start - i <= 3 and view.lower(i) not in titles and self._given_name(view.word(i)):
-            i -= 1
-        return lo <= i < start - 1 and view.lower(i) in titles
-
-    @staticmethod
-    def _given_name(word: str) -> bool:
-        if len(word) == 2 and word[1] == "." and word[0].isupper():
-            return True  # an initial
-        return word.isalpha() and word[0].isupper() and not word.isupper()
-
-    def _place(self, view: DocView, i: int) -> bool:
-        """"Corning, New York": a comma then a state or country after the name, ending there
-        ("Apple, Texas Instruments and Intel" is a list of companies)."""
-        if i + 1 >= view.n or view.word(i) != ",":
-            return False
-        if view.word(i + 1) in self.context.state_codes:  # upper case only: "Corning, in a filing" stays
-            return self._phrase_ends(view, i + 2)
-        one = view.lower(i + 1)
-        if i + 2 < view.n and f"{one} {view.lower(i + 2)}" in self.context.places:
-            return self._phrase_ends(view, i + 3)
-        return one in self.context.places and self._phrase_ends(view, i + 2)
-
-    @staticmethod
-    def _phrase_ends(view: DocView, i: int) -> bool:
-        """No capitalised word at token i: "Dover, Delaware, hosts" but not "Texas Instruments"."""
-        if i >= view.n:
-            return True
-        word = view.word(i)
-        return not (word[:1].isupper() and word.isalpha())
-
-    def _inside_headline_phrase(self, view: DocView, start: int) -> bool:
-        """In a headline every word is capitalised; an ambiguous name right after another
-        word is then part of a phrase ("Regulators Block Tech Deals", "Over Target"),
-        unless that word is a sentence starter ("Why", "Shares Of", "Retailer")."""
-        if start == 0 or view.shape(start) == "plain":
-            return False
-        lo, _ = view.segment(start)
-        prev = view.word(start - 1)
-        if start - 1 < lo or not prev.isalpha():
-            return False
-        return prev.lower() not in self.context.sentence_starters
-
-    def _next_to_proper_word(self, view: DocView, start: int, end: int) -> bool:
-        """Tokens [start, end) sit next to another capitalised word, so they are part of
-        another proper name ("Harrison Ford", "Amazon Rainforest", "Dominion Voting");
-        not judged in headline case."""
-        if view.shape(start) != "plain":
-            return False
-        lo, hi = view.segment(start)
-        if start - 1 >= lo and self._proper_word(view, start - 1):
-            first = view.starts_segment(start - 1)
-            if not first or view.lower(start - 1) not in self.context.sentence_starters:
-                return True
-        return end < hi and self._proper_word(view, end)
-
-    def _proper_word(self, view: DocView, i: int) -> bool:
-        text = view.word(i)
-        return (
-            text.isalpha() and text[0].isupper() and not text.isupper()
-            and text.lower() not in self.context.corporate and text.lower() not in _CALENDAR
-            and text.lower() not in self.context.legal_suffixes
-        )
 
     def _mention(self, view: DocView, c: LinkCandidate) -> Mention:
         start, end, text = view.char_span(c.start, c.end)

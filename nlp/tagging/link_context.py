@@ -1,0 +1,101 @@
+"""The ticker linker's tests for "this name is part of another entity": a person ("Gov. Greg
+Abbott"), a place ("Dover, DE"), an institution ("Hershey Medical Center"), another proper name
+("Harrison Ford", "Amazon Rainforest") or a headline phrase ("Regulators Block Tech Deals").
+
+Each is a pure function of a `segments.DocView` and the gazetteer's `Context` word lists, so each
+is tested without a pipeline.
+"""
+
+from __future__ import annotations
+
+from nlp.tagging.gazetteer import Context
+from nlp.tagging.segments import DocView
+
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "may june july august september october november december".split()
+)
+
+
+def is_titled_person(view: DocView, ctx: Context, start: int) -> bool:
+    """"Gov. Greg Abbott", "President Gerald R. Ford": a title, then given names or initials (at
+    most three), then the name at token `start`."""
+    lo, _ = view.segment(start)
+    i = start - 1
+    while i >= lo and start - i <= 3 and view.lower(i) not in ctx.person_titles and is_given_name(view.word(i)):
+        i -= 1
+    return lo <= i < start - 1 and view.lower(i) in ctx.person_titles
+
+
+def is_given_name(word: str) -> bool:
+    """A capitalised word or an initial ("R.")."""
+    if len(word) == 2 and word[1] == "." and word[0].isupper():
+        return True
+    return word.isalpha() and word[0].isupper() and not word.isupper()
+
+
+def is_institution_after(view: DocView, ctx: Context, end: int) -> bool:
+    """"Hershey Medical Center", "Dell Medical School": a hospital, school or museum named after the
+    company's namesake, right after the name ending at `end`; not judged in headline case."""
+    if end >= view.n or view.shape(end) != "plain":
+        return False
+    one = view.lower(end)
+    two = f"{one} {view.lower(end + 1)}" if end + 1 < view.n else one
+    return one in ctx.institutions or two in ctx.institutions
+
+
+def is_place_after(view: DocView, ctx: Context, i: int) -> bool:
+    """"Corning, New York": a comma at token `i`, then a state or country, ending there ("Apple,
+    Texas Instruments and Intel" is a list of companies)."""
+    if i + 1 >= view.n or view.word(i) != ",":
+        return False
+    if view.word(i + 1) in ctx.state_codes:  # upper case only: "Corning, in a filing" stays a company
+        return _phrase_ends(view, i + 2)
+    one = view.lower(i + 1)
+    if i + 2 < view.n and f"{one} {view.lower(i + 2)}" in ctx.places:
+        return _phrase_ends(view, i + 3)
+    return one in ctx.places and _phrase_ends(view, i + 2)
+
+
+def _phrase_ends(view: DocView, i: int) -> bool:
+    """No capitalised word at token i: "Dover, Delaware, hosts" but not "Texas Instruments"."""
+    if i >= view.n:
+        return True
+    word = view.word(i)
+    return not (word[:1].isupper() and word.isalpha())
+
+
+def is_inside_headline_phrase(view: DocView, ctx: Context, start: int) -> bool:
+    """In a headline every word is capitalised; an ambiguous name right after another word is then
+    part of a phrase ("Regulators Block Tech Deals", "Over Target"), unless that word is a sentence
+    starter ("Why", "Shares Of", "Retailer")."""
+    if start == 0 or view.shape(start) == "plain":
+        return False
+    lo, _ = view.segment(start)
+    prev = view.word(start - 1)
+    if start - 1 < lo or not prev.isalpha():
+        return False
+    return prev.lower() not in ctx.sentence_starters
+
+
+def is_next_to_proper_word(view: DocView, ctx: Context, start: int, end: int) -> bool:
+    """Tokens [start, end) sit next to another capitalised word, so they are part of another proper
+    name ("Harrison Ford", "Amazon Rainforest", "Dominion Voting"); not judged in headline case."""
+    if view.shape(start) != "plain":
+        return False
+    lo, hi = view.segment(start)
+    if start - 1 >= lo and is_proper_word(view, ctx, start - 1):
+        first = view.starts_segment(start - 1)
+        if not first or view.lower(start - 1) not in ctx.sentence_starters:
+            return True
+    return end < hi and is_proper_word(view, ctx, end)
+
+
+def is_proper_word(view: DocView, ctx: Context, i: int) -> bool:
+    """A capitalised word that is not a corporate word, a legal form or a day or month."""
+    text = view.word(i)
+    lower = text.lower()
+    return (
+        text.isalpha() and text[0].isupper() and not text.isupper()
+        and lower not in ctx.corporate and lower not in _CALENDAR and lower not in ctx.legal_suffixes
+    )
