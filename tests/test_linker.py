@@ -465,10 +465,14 @@ def test_link_context_predicates_read_a_view_and_the_word_lists():
     from nlp.tagging.link_context import is_institution_after, is_place_after, is_titled_person
 
     ctx = load_gazetteer().context
-    view = _view("Texas Gov. Greg Abbott visited Hershey Medical Center in Dover, DE, on Friday.")
-    words = [view.word(i) for i in range(view.n)]
-    abbott, hershey, dover = words.index("Abbott"), words.index("Hershey"), words.index("Dover")
-    assert is_titled_person(view, ctx, abbott) and not is_titled_person(view, ctx, hershey)
-    assert is_institution_after(view, ctx, hershey + 1) and not is_institution_after(view, ctx, abbott + 1)
-    assert is_place_after(view, ctx, dover + 1) and not is_place_after(view, ctx, hershey + 1)
-    assert not is_place_after(_view("Apple, Texas Instruments and Intel rose."), ctx, 1)
+
+    def at(view, word):
+        return [view.word(i) for i in range(view.n)].index(word)
+
+    person = _view("The new law was signed on Friday by Texas Gov. Greg Abbott after a long debate.")
+    assert is_titled_person(person, ctx, at(person, "Abbott")) and not is_titled_person(person, ctx, at(person, "Texas"))
+    clinic = _view("The hospital said the tower at the Hershey Medical Center will open next spring with more beds.")
+    assert is_institution_after(clinic, ctx, at(clinic, "Hershey") + 1)
+    place = _view("The company said its new warehouse outside Dover, DE, will open next year with 900 workers.")
+    assert is_place_after(place, ctx, at(place, "Dover") + 1)
+    assert not is_place_after(_view("Apple, Texas Instruments and Intel rose on the news today."), ctx, 1)
