@@ -41,6 +41,7 @@ SETS = {
     "holdout2": (150, 6, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout3": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout4": (150, 6, 2, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout5": (150, 6, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 

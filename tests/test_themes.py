@@ -156,6 +156,16 @@ def test_exclude_drops_overlapping_cue():
     assert [c.start for c, _ in hits] == [10]
 
 
+def test_excluded_sense_holds_for_the_whole_text():
+    # "New home listings ... before listing": an excluded cue takes its weak and ambiguous
+    # namesakes elsewhere with it; a strong cue with that key elsewhere, and other keys, still count.
+    cues = [cand(3, 4, "weak", key="listing"), cand(30, 31, "ambiguous", key="listing"),
+            cand(40, 41, "weak", key="listing"), cand(50, 51, "strong", key="listing"),
+            cand(60, 61, "weak", key="ipo")]
+    hits = extract_theme_hits(cues, context=[(31, 32)], exclude=[(2, 4)], window=5)
+    assert [c.start for c, _ in hits] == [50, 60]
+
+
 def test_ambiguous_cue_needs_context_within_window():
     assert extract_theme_hits([cand(5, 6, "ambiguous")], context=[(20, 21)], window=5) == []
     hits = extract_theme_hits([cand(5, 6, "ambiguous")], context=[(9, 10)], window=5)

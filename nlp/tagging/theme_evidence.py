@@ -114,7 +114,9 @@ def extract_theme_hits(
 ) -> list[tuple[Candidate, float]]:
     """Decide which of one theme's cue matches count, and with what weight.
 
-    - a cue overlapping an ``exclude`` span is dropped;
+    - a cue overlapping an ``exclude`` span is dropped, and so are the weak and ambiguous cues with the
+      same key anywhere else in the text (one sense per discourse: beside "new home listings", the
+      headline's "Spring listings" are homes too);
     - an ambiguous cue counts only with a context span near it (within ``window`` tokens, or in the same
       sentence when ``window`` is None) and no veto span near; a context span that is itself an
       ambiguous cue does not count, so ambiguous words cannot vouch for each other ("cut ... rates");
@@ -126,10 +128,11 @@ def extract_theme_hits(
     ambiguous = {(c[3], c[4]) for c in candidates if c[1] == "ambiguous"}
     if ambiguous:
         context = [span for span in context if span not in ambiguous]
+    excluded = {c[0] for c in candidates if _overlaps_any(c[3], c[4], exclude)} if exclude else ()
     kept = []
     for cand in candidates:
         kind, start, end = cand[1], cand[3], cand[4]
-        if exclude and any(s < end and start < e for s, e in exclude):
+        if excluded and cand[0] in excluded and (kind != "strong" or _overlaps_any(start, end, exclude)):
             continue
         if veto and (kind == "ambiguous" or cand[5]) and _near(start, end, veto, window, sent_of, allow_overlap=True):
             continue
@@ -146,6 +149,10 @@ def extract_theme_hits(
             chosen.append((cand, weight))
     chosen.sort(key=_text_order)
     return chosen
+
+
+def _overlaps_any(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
 
 
 def _heaviest_first(hit: tuple[Candidate, float]) -> tuple:
