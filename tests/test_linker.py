@@ -223,6 +223,7 @@ def test_ambiguous_names_are_linked_with_corporate_evidence(nlp, text, symbol):
     [
         ("Target will close nine stores in four states.", "TGT"),  # subject + auxiliary verb
         ("Meta's Llama models are used by thousands of developers.", "META"),  # possessive of a name
+        ("Mosaic slipped 1% on phosphate worries.", "MOS"),  # the subject of a price move
         ("Meanwhile Apple said it would invest more.", "AAPL"),  # a sentence starter is no name
         ("Retailer Target said sales fell.", "TGT"),
     ],
@@ -476,3 +477,19 @@ def test_link_context_predicates_read_a_view_and_the_word_lists():
     place = _view("The company said its new warehouse outside Dover, DE, will open next year with 900 workers.")
     assert is_place_after(place, ctx, at(place, "Dover") + 1)
     assert not is_place_after(_view("Apple, Texas Instruments and Intel rose on the news today."), ctx, 1)
+
+
+def test_in_a_crypto_post_a_token_cashtag_is_the_token(nlp):
+    assert tickers(nlp, "$STX +14% since Stacks shipped sBTC, $BTC at 118k, $MSTR +6%") == {"MSTR"}
+    assert tickers(nlp, "$COIN $CRO-USD - Crypto exchange cuts staff again") == {"COIN"}
+    assert tickers(nlp, "$STX - Seagate beats on nearline drive demand") == {"STX"}  # no coin: Seagate
+    assert tickers(nlp, "$VET - Vermilion Energy raises its dividend") == {"VET"}  # a stock outside the indices
+
+
+def test_a_currency_pair_cashtag_is_no_ticker(nlp):
+    assert tickers(nlp, "$EURUSD back above 1.10 while $USDJPY slides; $XOM +2%") == {"XOM"}
+
+
+def test_a_brand_phrase_maps_to_its_parent_not_its_namesake(nlp):
+    text = "Masco cut its forecast as sales of Delta faucets fell in the mid-single digits."
+    assert tickers(nlp, text) == {"MAS"}

@@ -320,6 +320,9 @@ class Gazetteer:
     ambiguous_symbols: frozenset[str]
     context: Context
     acquired: Mapping[str, str] = field(default_factory=dict)  # alias -> "YYYY-MM-DD" its acquisition closed
+    crypto_tokens: frozenset[str] = frozenset()  # in a crypto post these cashtags are tokens ("$STX")
+    crypto_signals: frozenset[str] = frozenset()  # coins that are never tickers: they make a crypto post
+    currencies: frozenset[str] = frozenset()
 
 
 def build_company(record: Mapping) -> Company:
@@ -411,6 +414,9 @@ def build_gazetteer(records: Iterable[Mapping], curated: Mapping, context: Mappi
         | frozenset(curated.get("ambiguous_symbols", ())),
         context=build_context(context),
         acquired=MappingProxyType(build_acquired(curated.get("acquired") or {})),
+        crypto_tokens=frozenset(curated.get("crypto_tokens", ())),
+        crypto_signals=frozenset(curated.get("crypto_tokens", ())) & frozenset(curated.get("not_tickers", ())),
+        currencies=frozenset(curated.get("currencies", ())),
     )
 
 

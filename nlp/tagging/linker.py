@@ -51,7 +51,9 @@ from nlp.tagging.link_context import (
 )
 from nlp.tagging.mentions import Mention
 from nlp.tagging.segments import DocView, Strings, stop_hashes
-from nlp.tagging.tags import EXCHANGE_WORDS, TagHit, parse_cashtag, parse_exchange_tag
+from nlp.tagging.tags import (
+    EXCHANGE_WORDS, TagHit, is_currency_pair, is_quoted_in_currency, parse_cashtag, parse_exchange_tag,
+)
 
 _WINDOW = 8  # tokens either side searched for corporate cues
 _NAMES = ("name", "alias")
@@ -162,29 +164,38 @@ class TickerLinker:
         for i in marks.at(_EXCHANGE):
             hits += parse_exchange_tag(view, i)
         out, reserved, seen = [], set(), set()
+        gaz = self.gazetteer
+        quoted = {h for h in hits if h is not None and is_quoted_in_currency(view, h, gaz.currencies)}
+        # A post with a coin in it ("$BTC", "$CRO-USD") is a crypto post: there "$STX" is the Stacks token.
+        crypto_post = bool(quoted) or any(h is not None and h.symbol in gaz.crypto_signals for h in hits)
         for hit in hits:
             if hit is None or (hit.start, hit.end) in seen:
                 continue
             seen.add((hit.start, hit.end))
             reserved.update(range(hit.tag_start, hit.tag_end))
-            candidate = self._explicit_candidate(hit)
+            if hit in quoted:
+                continue
+            candidate = self._explicit_candidate(hit, crypto_post)
             if candidate is not None:
                 out.append(candidate)
         return out, reserved
 
-    def _explicit_candidate(self, hit: TagHit) -> LinkCandidate | None:
+    def _explicit_candidate(self, hit: TagHit, crypto_post: bool = False) -> LinkCandidate | None:
         gaz = self.gazetteer
         method = "cashtag" if hit.exchange is None and not hit.foreign else "exchange_tag"
         known = gaz.symbols.get(hit.symbol)
         if hit.foreign:
             return None
-        if hit.symbol in gaz.not_tickers:
-            # "$ES", "$CL": futures more often than Eversource or Colgate; linked only when
-            # the company is named in the same text.
+        if hit.symbol in gaz.not_tickers or (crypto_post and hit.symbol in gaz.crypto_tokens):
+            # "$ES", "$CL": futures more often than Eversource or Colgate; "$STX" beside "$BTC" is
+            # the Stacks token, not Seagate: linked only when the company is named in the same text.
             if known is None or method != "cashtag":
                 return None
             return LinkCandidate(hit.start, hit.end, known, "cashtag", ambiguous=True)
-        if known is None and (not hit.raw.isupper() or (method == "cashtag" and len(hit.symbol) < 2)):
+        if known is None and (
+            not hit.raw.isupper() or (method == "cashtag" and len(hit.symbol) < 2)
+            or is_currency_pair(hit.symbol, gaz.currencies)
+        ):
             return None
         candidate = LinkCandidate(hit.start, hit.end, known or hit.symbol, method)
         if known:

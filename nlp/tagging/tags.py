@@ -72,6 +72,20 @@ def parse_cashtag(tokens: Tokens, i: int) -> TagHit | None:
     return TagHit(build_symbol(raw), i, end, None, i, end, raw)
 
 
+def is_currency_pair(symbol: str, currencies: frozenset[str]) -> bool:
+    """True for two currency codes glued together: "USDJPY", "EURUSD", "BTCUSDT"."""
+    return 6 <= len(symbol) <= 8 and symbol[:3] in currencies and symbol[3:] in currencies
+
+
+def is_quoted_in_currency(tokens: Tokens, hit: TagHit, currencies: frozenset[str]) -> bool:
+    """True for a cashtag written as a price quote: "$CRO-USD", "$BTC/USDT" (a coin, not a stock)."""
+    k = hit.end
+    return (
+        k + 1 < tokens.n and tokens.glued(k - 1) and tokens.word(k) in ("-", "/") and tokens.glued(k)
+        and tokens.word(k + 1).upper() in currencies
+    )
+
+
 def parse_exchange_tag(tokens: Tokens, i: int) -> list[TagHit]:
     """Symbols of the "EXCHANGE: SYM[, SYM]" item starting at the exchange word i, when it
     sits in brackets or is written without spaces ("NASDAQ:TSLA")."""
