@@ -1,5 +1,6 @@
 """Re-choose the sentiment cue weights after a model change: document and ticker macro-F1 on a
-hand-labelled set for a grid of price-move weights (nlp/classify/aggregate.py), with the model run once.
+hand-labelled set for a grid of each cue weight (price moves, guidance changes; nlp/classify/aggregate.py),
+with the model run once.
 
     python scripts/sweep_sentiment_cues.py [--dev corpora/eval/dev.jsonl] [--quantize none] [--model M]
 
@@ -70,18 +71,19 @@ def main(argv=None) -> int:
     classifier = CachedClassifier(load_classifier(args.model, quantize=args.quantize))
     if args.no_main_subject:
         _drop_main_subject()
-    defaults = aggregate.PRICE_MOVE_WEIGHT, aggregate.TICKER_PRICE_MOVE_WEIGHT
-    print(f"{args.dev}: {len(rows)} rows; shipped weights: document {defaults[0]}, ticker {defaults[1]}")
-    print(f"{'document weight':>16} {'document F1':>12}   (ticker weight {defaults[1]})")
-    for weight in DOCUMENT_WEIGHTS:
-        aggregate.PRICE_MOVE_WEIGHT = weight
-        print(f"{weight:16.2f} {score_rows(rows, annotate_docs(docs, classifier))[0]:12.3f}")
-    aggregate.PRICE_MOVE_WEIGHT = defaults[0]
-    print(f"{'ticker weight':>16} {'ticker F1':>12}   (document weight {defaults[0]})")
-    for weight in TICKER_WEIGHTS:
-        aggregate.TICKER_PRICE_MOVE_WEIGHT = weight
-        print(f"{weight:16.2f} {score_rows(rows, annotate_docs(docs, classifier))[1]:12.3f}")
-    aggregate.TICKER_PRICE_MOVE_WEIGHT = defaults[1]
+    grids = (  # (weight in aggregate.py, its grid, the figure it is chosen on: 0 document, 1 ticker)
+        ("PRICE_MOVE_WEIGHT", DOCUMENT_WEIGHTS, 0),
+        ("GUIDANCE_MOVE_WEIGHT", DOCUMENT_WEIGHTS, 0),
+        ("TICKER_PRICE_MOVE_WEIGHT", TICKER_WEIGHTS, 1),
+    )
+    shipped = {name: getattr(aggregate, name) for name, _, _ in grids}
+    print(f"{args.dev}: {len(rows)} rows; shipped weights: " + ", ".join(f"{k} {v}" for k, v in shipped.items()))
+    for name, weights, figure in grids:
+        print(f"{name:>26} {('document', 'ticker')[figure] + ' F1':>12}   (the others as shipped)")
+        for weight in weights:
+            setattr(aggregate, name, weight)
+            print(f"{weight:26.2f} {score_rows(rows, annotate_docs(docs, classifier))[figure]:12.3f}")
+        setattr(aggregate, name, shipped[name])
     return 0
 
 

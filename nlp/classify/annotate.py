@@ -26,6 +26,7 @@ from nlp.classify.aggregate import (
     compute_document_theme_probs,
     compute_ticker_sentiment,
 )
+from nlp.classify.guidance_moves import extract_guidance_moves, load_guidance_patterns
 from nlp.classify.price_moves import (
     assign_price_moves,
     build_price_move_evidence,
@@ -119,28 +120,34 @@ def annotate_docs(docs, classifier) -> list[dict]:
     per_doc: list[list] = [[] for _ in docs]
     for unit, result in zip(units, results):
         per_doc[unit.doc_index].append((unit, result))
-    patterns, roles = load_price_move_patterns(), load_source_roles()
+    patterns, roles, guidance = load_price_move_patterns(), load_source_roles(), load_guidance_patterns()
     out = []
     for text, mentions, pairs in zip(doc_texts, doc_mentions, per_doc):
         symbols = [sym for sym, _, _ in mentions]
         moves = extract_price_moves(text, patterns)
         by_symbol = assign_price_moves(text, moves, mentions) if moves and symbols else {}
         sources = find_source_symbols(text, mentions, roles) if symbols else set()
-        out.append(build_doc_annotation(pairs, symbols, text, moves, by_symbol, sources))
+        out.append(build_doc_annotation(pairs, symbols, text, moves, by_symbol, sources,
+                                        extract_guidance_moves(text, guidance)))
     return out
 
 
 def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[str], text: str = "",
                          price_moves: list[tuple[int, int, int]] = (),
                          ticker_price_directions: dict[str, int] | None = None,
-                         source_symbols: set[str] = frozenset()) -> dict:
+                         source_symbols: set[str] = frozenset(),
+                         guidance_moves: list[tuple[int, int, int]] = ()) -> dict:
     """Aggregate one doc's unit results (pure). ``price_moves``: (start, end, direction) of the
     share-price moves ``text`` reports; ``ticker_price_directions``: the moves reported per symbol;
-    ``source_symbols``: brokers named as a view's source. The moves that agree with the document
-    label are its evidence; the main subject is the first company named that is not a source."""
+    ``source_symbols``: brokers named as a view's source; ``guidance_moves``: forecasts raised or cut,
+    like ``price_moves``. The moves that agree with the document label are its evidence; the main
+    subject is the first company named that is not a source."""
     sentence_probs = [r["probs"] for _, r in unit_results]
     lengths = [max(u.end - u.start, 1) for u, _ in unit_results]
-    document = compute_document_sentiment(sentence_probs, lengths, price_direction=compute_price_direction(price_moves))
+    document = compute_document_sentiment(
+        sentence_probs, lengths, price_direction=compute_price_direction(price_moves),
+        guidance_direction=compute_price_direction(guidance_moves),
+    )
     per_symbol: dict[str, list] = defaultdict(list)
     for unit, result in unit_results:
         for (symbol, _, _), span in zip(unit.mentions, result["spans"]):
@@ -154,5 +161,6 @@ def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[st
         "theme_probs": compute_document_theme_probs([r["theme_probs"] for _, r in unit_results]),
         # Kept beside, not inside, "sentiment" so the tag format stays {"label", "score"}.
         "sentiment_probs": compute_mean_probs(sentence_probs, lengths),
-        "sentiment_evidence": build_price_move_evidence(text, price_moves, document["label"]),
+        "sentiment_evidence": build_price_move_evidence(text, price_moves, document["label"])
+        + build_price_move_evidence(text, guidance_moves, document["label"], method="guidance"),
     }

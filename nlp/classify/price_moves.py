@@ -106,10 +106,11 @@ def _owner(text: str, start: int, end: int, mentions: list[tuple[str, int, int]]
     return None if any(ch in gap for ch in _CLAUSE_BREAKS) else symbol
 
 
-def build_price_move_evidence(text: str, moves: list[tuple[int, int, int]], label: str) -> list[dict]:
+def build_price_move_evidence(text: str, moves: list[tuple[int, int, int]], label: str,
+                              method: str = "price_move") -> list[dict]:
     """Evidence records (the tag format's) for the moves that agree with a document sentiment label."""
     direction = {"positive": 1, "negative": -1}.get(label)
     return [
-        {"label": label, "kind": "sentiment", "start": a, "end": b, "text": text[a:b], "method": "price_move"}
+        {"label": label, "kind": "sentiment", "start": a, "end": b, "text": text[a:b], "method": method}
         for a, b, d in moves if d == direction
     ]
