@@ -25,6 +25,14 @@ Measured after the choice, without -> with: blind 0.732 -> 0.732, holdout 0.714 
 0.694 -> 0.694, holdout3 0.761 -> 0.776, holdout4 0.756 -> 0.763, holdout5 0.634 -> 0.639 (ticker
 macro-F1 unchanged or up by at most 0.004).
 
+The band is asymmetric: the model leans positive on company news (a beat read past its guidance
+cut, factual reports read as good news), so a document is positive from a score of 0.35 and negative
+from -0.25. Chosen on the pooled dev, blind, holdout, holdout2, holdout3 and holdout4 sets (1,047
+rows; document macro-F1 0.735 at (0.3, 0.3), 0.750 at (0.25, 0.35), the best of a grid of 0.1 to 0.45
+on each side), because the dev set alone was noisy (0.716 -> 0.714) and the later sets, written by
+other annotators, all pointed the same way; those sets are therefore no longer held out for document
+sentiment. Measured after on holdout5, which was not in the pool: 0.639 -> 0.685.
+
 Ticker sentiment: for each ticker, the mean of the entity-head probabilities of its mentions, with
 the band POLARITY_BAND; a ticker with no mention inside a classified window falls back to the
 document sentiment. With the current model reading windows, dev ticker macro-F1 (n 309, torch fp32)
@@ -57,7 +65,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 POLARITY_BAND = 0.25  # mentions (ticker sentiment)
-DOCUMENT_BAND = 0.3  # documents (see the module docstring)
+# Documents: (negative, positive) edges of the neutral band (see the module docstring).
+DOCUMENT_BAND = (0.25, 0.35)
 PRICE_MOVE_WEIGHT = 0.3  # a reported share-price move, on the document score (see the module docstring)
 GUIDANCE_MOVE_WEIGHT = 0.2  # a company's forecast raised or cut, on the document score (see the module docstring)
 TICKER_PRICE_MOVE_WEIGHT = 0.5  # a move reported for one ticker, on its score (see the module docstring)
@@ -75,18 +84,20 @@ def compute_mean_probs(probs: Sequence[Mapping[str, float]], weights: Sequence[f
     return {k: sum(w * p[k] for w, p in zip(weights, probs)) / total for k in labels}
 
 
-def build_sentiment(probs: Mapping[str, float], band: float = POLARITY_BAND) -> dict:
+def build_sentiment(probs: Mapping[str, float], band: float | tuple[float, float] = POLARITY_BAND) -> dict:
     """``{"label", "score"}`` from (mean) class probabilities; score = P(pos) - P(neg), label
-    positive/negative when the score leaves the neutral band."""
+    positive/negative when the score leaves the neutral band: (-band, band), or (-negative, positive)
+    for a pair."""
     if not probs:
         return {"label": "neutral", "score": 0.0}
+    negative, positive = band if isinstance(band, tuple) else (band, band)
     score = float(probs.get("positive", 0.0) - probs.get("negative", 0.0))
-    label = "positive" if score >= band else "negative" if score <= -band else "neutral"
+    label = "positive" if score >= positive else "negative" if score <= -negative else "neutral"
     return {"label": label, "score": round(score, 4)}
 
 
 def compute_document_sentiment(unit_probs: Sequence[Mapping[str, float]], lengths: Sequence[int],
-                               band: float = DOCUMENT_BAND, price_direction: int = 0,
+                               band: float | tuple[float, float] = DOCUMENT_BAND, price_direction: int = 0,
                                guidance_direction: int = 0) -> dict:
     """Length-weighted mean of window probabilities -> {"label", "score"}; a reported price move
     (``price_direction`` +1 / -1) adds ``PRICE_MOVE_WEIGHT`` in its direction, a forecast raised or
@@ -126,7 +137,7 @@ def compute_ticker_sentiment(
     return result
 
 
-def _shifted(sentiment: dict, delta: float, band: float) -> dict:
+def _shifted(sentiment: dict, delta: float, band: float | tuple[float, float]) -> dict:
     """The sentiment with ``delta`` added to its score (clipped to [-1, 1]) and its label redrawn."""
     score = max(-1.0, min(1.0, sentiment["score"] + delta))
     return build_sentiment({"positive": max(score, 0.0), "negative": max(-score, 0.0)}, band)
