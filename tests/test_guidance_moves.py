@@ -23,6 +23,8 @@ def patterns():
         ("Piper Sandler cut its price target to $19.", 0),  # a broker's view, not guidance
         ("The company raised its outlook for sales but cut its margin forecast.", 0),  # both ways
         ("Revenue rose 4% and the outlook was unchanged.", 0),
+        ("The chain raised wages. The outlook for margins is unchanged.", 0),  # not across a sentence end
+        ("It cut its U.S. sales forecast.", -1),
     ],
 )
 def test_direction_of_forecast_changes(patterns, text, direction):

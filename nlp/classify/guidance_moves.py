@@ -30,8 +30,11 @@ def load_guidance_patterns(path: str | None = None) -> GuidancePatterns:
 
 def build_guidance_patterns(lexicon: dict) -> GuidancePatterns:
     try:
-        # The gap stays in one clause: words and spaces, hyphens, digits and % ("its 2026-27 sales").
-        gap = r"(?:\s+[\w'%$.&-]+){0," + str(int(lexicon.get("max_gap_words", 5))) + r"}?\s+"
+        # The gap stays in one clause: words, hyphens, digits and % ("its 2026-27 sales"); a period
+        # inside a word or ending an abbreviation before a lower-case word ("U.S. sales"), never one
+        # that ends a sentence. (?-i:): the pattern ignores case, this test must not.
+        word = r"(?:[\w'%$&-]|\.(?!\s)|(?-i:(?<=[A-Z])\.(?=\s+[a-z])))+"
+        gap = r"(?:\s+" + word + r"){0," + str(int(lexicon.get("max_gap_words", 5))) + r"}?\s+"
         moves = (
             r"\b(?:(?P<raise>" + build_alternation(lexicon["raise"]) + r")|(?P<cut>"
             + build_alternation(lexicon["cut"]) + r"))\b(?P<gap>" + gap + r")(?:"
