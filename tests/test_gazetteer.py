@@ -14,6 +14,7 @@ from nlp.tagging.gazetteer import (
     build_exchange,
     build_index_records,
     build_is_wordlike,
+    build_lowercase_symbols,
     build_name_variants,
     build_surfaces,
     build_symbol,
@@ -225,3 +226,15 @@ def test_build_name_variants_drops_a_distinctive_only_descriptor_when_the_rest_i
 
 def test_build_name_variants_keeps_the_name_with_only_its_legal_form_dropped():
     assert "Employers Holdings" in build_name_variants("Employers Holdings, Inc.", drop=frozenset({"Employers"}))
+
+
+def test_build_lowercase_symbols_keeps_long_unambiguous_symbols_not_stopped():
+    symbols = {"NVDA": "NVDA", "GOOG": "GOOGL", "CAT": "CAT", "GE": "GE", "SMH": "SMH", "BRK.B": "BRK.B"}
+    out = build_lowercase_symbols(symbols, frozenset({"CAT"}), ["smh"])
+    assert out == {"nvda": "NVDA", "goog": "GOOGL"}
+
+
+def test_committed_gazetteer_lowercase_symbols(gazetteer):
+    lower = gazetteer.lowercase_symbols
+    assert lower["nvda"] == "NVDA" and lower["jpm"] == "JPM"
+    assert not {"cat", "now", "psa", "smh", "ge"} & set(lower)

@@ -12,7 +12,7 @@ from nlp.errors import NarrativeError
 from nlp.tagging import linker as _linker  # noqa: F401  (registers the spaCy factory)
 from nlp.tagging.link_candidates import Entry, is_case_ok, select_longest_first
 from nlp.tagging.mentions import METHODS, Mention
-from nlp.tagging.segments import DocView, Strings, build_shape, stop_hashes
+from nlp.tagging.segments import DocView, Strings, build_is_lowercase_writing, build_shape, stop_hashes
 from nlp.tagging.tags import parse_cashtag, parse_exchange_tag
 
 
@@ -122,7 +122,7 @@ def test_exchange_tags(nlp, text, expected):
 def test_names_are_case_aware_and_handle_possessives_hyphens_and_suffixes(nlp):
     assert tickers(nlp, "Nvidia's profit doubled.") == {"NVDA"}
     assert tickers(nlp, "An Nvidia-backed startup raised money.") == {"NVDA"}
-    assert tickers(nlp, "nvidia fans cheered") == set()
+    assert tickers(nlp, "Fans of the nvidia brand cheered.") == set()  # a writer who capitalises
     assert tickers(nlp, "Noble Corp. said its rigs were busy.") == {"NE"}
     assert tickers(nlp, "Homebuilders such as D.R. Horton rose.") == {"DHI"}
     assert tickers(nlp, "Meta Platforms Inc. and Apple Inc. reported.") == {"META", "AAPL"}
@@ -493,3 +493,40 @@ def test_a_currency_pair_cashtag_is_no_ticker(nlp):
 def test_a_brand_phrase_maps_to_its_parent_not_its_namesake(nlp):
     text = "Masco cut its forecast as sales of Delta faucets fell in the mid-single digits."
     assert tickers(nlp, text) == {"MAS"}
+
+
+# --- writers who write all in lower case ----------------------------------------------
+
+
+def test_a_lowercase_writer_gets_unambiguous_names_and_symbols_at_lower_confidence(nlp):
+    found = nlp("sold my nvda at the top lol. holding costco and jpmorgan, bofa too")._.mentions
+    assert {(m.symbol, m.text) for m in found} == {
+        ("NVDA", "nvda"), ("COST", "costco"), ("JPM", "jpmorgan"), ("BAC", "bofa")}
+    assert {m.confidence for m in found} == {0.75}
+
+
+@pytest.mark.parametrize("text", [
+    "gm everyone. apple pie and target practice today",  # words, and a two-letter acronym
+    "thinking the best buy here is patience",  # a name made of ordinary words
+    "psa: check the dte on those calls, smh",  # slang that is also a symbol
+    "new sign-ups were strong",  # "UPS" inside a compound
+])
+def test_a_lowercase_writer_keeps_words_and_slang(nlp, text):
+    assert tickers(nlp, text) == set()
+
+
+def test_a_writer_who_capitalises_gets_no_lowercase_links(nlp):
+    assert tickers(nlp, "Traders sold nvda and bought pltr.") == set()
+    # a link's slug ("/industrials-up-...") is no lower-case sentence start
+    text = 'Stocks rose. <a href="https://x.example.com/industrials-up-freeport-mcmoran">more</a>'
+    assert tickers(nlp, text) == set()
+
+
+@pytest.mark.parametrize("first_words, expected", [
+    (["sold", "holding"], True),
+    (["Daily", "sold"], True),  # a capitalised title over a lower-case post
+    (["Stocks", "Traders", "sold"], False),
+    ([], False),
+])
+def test_build_is_lowercase_writing(first_words, expected):
+    assert build_is_lowercase_writing(first_words) is expected

@@ -323,6 +323,21 @@ class Gazetteer:
     crypto_tokens: frozenset[str] = frozenset()  # in a crypto post these cashtags are tokens ("$STX")
     crypto_signals: frozenset[str] = frozenset()  # coins that are never tickers: they make a crypto post
     currencies: frozenset[str] = frozenset()
+    # lower-cased symbol -> symbol, for writers who write everything in lower case ("sold my nvda")
+    lowercase_symbols: Mapping[str, str] = field(default_factory=dict)
+    lowercase_stop: frozenset[str] = frozenset()  # lower-case words never a symbol or acronym ("psa")
+
+
+def build_lowercase_symbols(symbols: Mapping[str, str], ambiguous: frozenset[str],
+                            stop: Iterable[str]) -> dict[str, str]:
+    """Symbols still a company when written in lower case: three letters or more, no class suffix,
+    neither ambiguous in capitals ("CAT", "NOW") nor listed in `stop` ("psa", "smh")."""
+    stop = {str(s).lower() for s in stop}
+    return {
+        raw.lower(): symbol for raw, symbol in symbols.items()
+        if len(raw) >= 3 and raw.isalpha() and raw not in ambiguous and symbol not in ambiguous
+        and raw.lower() not in stop
+    }
 
 
 def build_company(record: Mapping) -> Company:
@@ -402,21 +417,26 @@ def build_context(raw: Mapping) -> Context:
 
 def build_gazetteer(records: Iterable[Mapping], curated: Mapping, context: Mapping) -> Gazetteer:
     companies = [build_company(r) for r in records]
+    symbols = build_symbol_index(companies)
+    ambiguous = frozenset(c.symbol for c in companies if c.symbol_ambiguous) | frozenset(
+        curated.get("ambiguous_symbols", ()))
     return Gazetteer(
         companies=MappingProxyType({c.symbol: c for c in companies}),
         surfaces=build_surfaces(companies),
-        symbols=MappingProxyType(build_symbol_index(companies)),
+        symbols=MappingProxyType(symbols),
         unlisted=tuple(curated.get("unlisted", ())),
         blocked=tuple(curated.get("blocked", ())),
         discourse_only=frozenset(curated.get("discourse_only", ())),
         not_tickers=frozenset(curated.get("not_tickers", ())),
-        ambiguous_symbols=frozenset(c.symbol for c in companies if c.symbol_ambiguous)
-        | frozenset(curated.get("ambiguous_symbols", ())),
+        ambiguous_symbols=ambiguous,
         context=build_context(context),
         acquired=MappingProxyType(build_acquired(curated.get("acquired") or {})),
         crypto_tokens=frozenset(curated.get("crypto_tokens", ())),
         crypto_signals=frozenset(curated.get("crypto_tokens", ())) & frozenset(curated.get("not_tickers", ())),
         currencies=frozenset(curated.get("currencies", ())),
+        lowercase_symbols=MappingProxyType(
+            build_lowercase_symbols(symbols, ambiguous, curated.get("lowercase_not_symbols", ()))),
+        lowercase_stop=frozenset(str(w).lower() for w in curated.get("lowercase_not_symbols", ())),
     )
 
 

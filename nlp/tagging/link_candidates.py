@@ -17,6 +17,7 @@ from nlp.tagging.segments import DocView
 CONFIDENCE = {
     "tag_known": 0.99, "tag_unknown": 0.9, "cashtag_unknown": 0.75, "name": 0.95,
     "alias": 0.9, "evidence": 0.85, "symbol": 0.85, "symbol_evidence": 0.75, "discourse": 0.8,
+    "lowercase": 0.75,  # a name or symbol written in lower case, by a writer who writes all in lower case
 }
 
 _GLUE = frozenset("$&./-")  # characters that make an upper-case word part of something else
@@ -49,6 +50,7 @@ class LinkCandidate:
     accepted: bool = False
     confidence: float = 0.0
     final_method: str = ""
+    lowercase: bool = False  # found through the writer's lower case ("nvidia", "nvda")
 
     def accept(self, method: str, confidence: float) -> None:
         self.accepted, self.final_method, self.confidence = True, method, confidence

@@ -59,7 +59,7 @@ _WINDOW = 8  # tokens either side searched for corporate cues
 _NAMES = ("name", "alias")
 _RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
 # What a word can be to the linker: bits of its word code (`doc_tokens.WordCodes`).
-_DOLLAR, _EXCHANGE, _SYMBOL, _NAME, _BOUNDARY = 1, 2, 4, 8, 16
+_DOLLAR, _EXCHANGE, _SYMBOL, _NAME, _BOUNDARY, _LOWER_SYMBOL = 1, 2, 4, 8, 16, 32
 
 
 def _ensure_extension() -> None:
@@ -95,6 +95,7 @@ class TickerLinker:
         # Bare symbols, and Reuters instrument codes ("AAPL.O", "IBM.N") for them.
         self._ric = {f"{s}.{x}": s for s in gazetteer.symbols if "." not in s for x in _RIC_SUFFIXES}
         self._symbol_orths = frozenset(store.add(s) for s in list(gazetteer.symbols) + list(self._ric))
+        self._lower_symbol_orths = frozenset(store.add(s) for s in gazetteer.lowercase_symbols)
         self._dollar = store.add("$")
         # Phrases as space-joined lower-cased tokens, padded, for a substring test.
         self._cue_phrases = [
@@ -118,7 +119,7 @@ class TickerLinker:
         # The tokens each rule starts from, as bits of the pipeline's word codes.
         self._name_anchors = self.names.anchors()
         self._vocab = nlp.vocab
-        self._shift = self._word_codes.register(f"linker:{name}", self._classify, 5)
+        self._shift = self._word_codes.register(f"linker:{name}", self._classify, 6)
         self._plain_extension = has_plain_extension("mentions")
 
     def _classify(self, key: int) -> int:
@@ -129,6 +130,8 @@ class TickerLinker:
             code |= _SYMBOL
         if self._vocab[key].lower in self._name_anchors:
             code |= _NAME
+        if key in self._lower_symbol_orths:
+            code |= _LOWER_SYMBOL
         if key in self._stops or self._strings.is_line_break(key):
             code |= _BOUNDARY
         return code
@@ -139,7 +142,10 @@ class TickerLinker:
         view = DocView(doc, self._strings, self._stops, tokens, marks.at(_BOUNDARY))
         explicit, reserved = self._explicit(view, marks)
         names = self._names(view, marks, reserved, get_doc_value(doc, "published"))
-        symbols = self._bare_symbols(view, marks, reserved | build_covered(names), explicit + names)
+        taken = reserved | build_covered(names)
+        symbols = self._bare_symbols(view, marks, taken, explicit + names)
+        if marks.any(_LOWER_SYMBOL) and view.writes_lowercase():
+            symbols += self._lowercase_symbols(view, marks, taken)
         candidates = explicit + names + symbols
         if candidates:
             self._resolve(view, candidates)
@@ -206,35 +212,44 @@ class TickerLinker:
 
     def _names(self, view: DocView, marks: "_Marks", reserved: set[int], published: str | None) -> list[LinkCandidate]:
         found: list[tuple[int, int, Entry]] = []
+        lowered: set[int] = set()  # starts of names matched only through the writer's lower case
         for start, end, entries in self.names.find(view.tokens, marks.at(_NAME)):
             if reserved and not reserved.isdisjoint(range(start, end)):
                 continue
-            entry = self._entry_for(view, entries, start, end)
+            entry, lowercase = self._entry_for(view, entries, start, end)
             if entry is not None and is_before_acquisition(entry, published):
                 entry = Entry("unlisted", entry.text)
             if entry is not None:
                 found.append((start, end, entry))
+                if lowercase:
+                    lowered.add(start)
         return [
             LinkCandidate(s, e, entry.symbol, entry.method if entry.kind == "company" else "block",
-                       entry.ambiguous, entry)
+                          entry.ambiguous, entry, lowercase=s in lowered)
             for s, e, entry in select_longest_first(found)
         ]
 
-    def _entry_for(self, view: DocView, entries: list[Entry], start: int, end: int) -> Entry | None:
-        """The first entry whose capitalisation the text respects; in an all-caps
-        headline the case says nothing, so any entry fits."""
+    def _entry_for(self, view: DocView, entries: list[Entry], start: int, end: int) -> tuple[Entry | None, bool]:
+        """The first entry whose capitalisation the text respects, and whether it was found only
+        through the writer's lower case. In an all-caps headline the case says nothing, so any
+        entry fits; from someone who writes all in lower case, a name that is no ordinary word
+        fits ("nvidia", "jpmorgan"; not "apple" or "best buy")."""
         words = view.words(start, end)
         if len(entries) > 1:  # "First BanCorp" (FBP) and "First Bancorp" (FBNC): the exact spelling wins
             spelled = " ".join(words)
             for entry in entries:
                 if entry.text == spelled:
-                    return entry
+                    return entry, False
         for entry in entries:
             if is_case_ok(entry, words):
-                return entry
+                return entry, False
         if all(w.isupper() or not w.isalpha() for w in words) and view.shape(start) == "caps":
-            return entries[0]
-        return None
+            return entries[0], False
+        if not any(w[:1].isupper() for w in words) and view.writes_lowercase():
+            for entry in entries:
+                if not (entry.ambiguous or entry.weak or self._is_lowercase_slang(entry.text)):
+                    return entry, True
+        return None, False
 
     def _bare_symbols(
         self, view: DocView, marks: "_Marks", taken: set[int], others: list[LinkCandidate]
@@ -261,6 +276,26 @@ class TickerLinker:
                 ambiguous = True
             out.append(LinkCandidate(i, i + 1, symbol, "symbol", ambiguous))
         return out
+
+    def _is_lowercase_slang(self, text: str) -> bool:
+        """An acronym name that in lower case is something else: too short, slang, or a word
+        ("gm", "psa", the "ups" of "sign-ups")."""
+        if not text.isupper():
+            return False
+        gaz = self.gazetteer
+        if text in gaz.symbols:
+            return text.lower() not in gaz.lowercase_symbols
+        return len(text) < 3 or text.lower() in gaz.lowercase_stop
+
+    def _lowercase_symbols(self, view: DocView, marks: "_Marks", taken: set[int]) -> list[LinkCandidate]:
+        """Symbols in lower case from a writer who writes all in lower case ("sold my nvda");
+        only those no ordinary word or slang shares (`Gazetteer.lowercase_symbols`)."""
+        lowercase = self.gazetteer.lowercase_symbols
+        return [
+            LinkCandidate(i, i + 1, lowercase[view.word(i)], "symbol", lowercase=True)
+            for i in marks.at(_LOWER_SYMBOL)
+            if i not in taken and not is_glued(view, i)
+        ]
 
     # --- disambiguation ---------------------------------------------------------------
 
@@ -406,7 +441,8 @@ class TickerLinker:
 
     def _mention(self, view: DocView, c: LinkCandidate) -> Mention:
         start, end, text = view.char_span(c.start, c.end)
-        return Mention(c.symbol, start, end, text, c.final_method, c.confidence)
+        confidence = min(c.confidence, CONFIDENCE["lowercase"]) if c.lowercase else c.confidence
+        return Mention(c.symbol, start, end, text, c.final_method, confidence)
 
 
 class _Marks:
@@ -416,7 +452,7 @@ class _Marks:
 
     def __init__(self, tokens: DocTokens, shift: int):
         self.code, self.shift = tokens.code, shift
-        self.where = tokens.flagged(31 << shift)
+        self.where = tokens.flagged(63 << shift)
 
     def any(self, bits: int) -> bool:
         code, bits = self.code, bits << self.shift

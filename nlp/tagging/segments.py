@@ -62,6 +62,7 @@ class DocView:
         self._boundaries = boundaries
         self._starts: list[int] | None = None
         self._shapes: dict[int, str] = {}
+        self._lowercase: bool | None = None
 
     # --- tokens -----------------------------------------------------------------------
 
@@ -128,6 +129,27 @@ class DocView:
             self._shapes[k] = shape
         return shape
 
+    def writes_lowercase(self) -> bool:
+        """True when the writer does not capitalise ("sold my nvda at the top lol"): judged on
+        the first word of each segment (`build_is_lowercase_writing`)."""
+        if self._lowercase is None:
+            starts = self.starts
+            ends = starts[1:] + [self.n]
+            firsts = [self._first_word(lo, min(hi, lo + _FIRST_WORD_SPAN)) for lo, hi in zip(starts, ends)]
+            self._lowercase = build_is_lowercase_writing([w for w in firsts if w])
+        return self._lowercase
+
+    def _first_word(self, lo: int, hi: int) -> str:
+        """The first alphabetic word in [lo, hi), past symbols and punctuation; "" when there is
+        none or it is all capitals ("I", "NVDA" say nothing of how the writer capitalises)."""
+        for i in range(lo, hi):
+            word = self.word(i)
+            if word.isalpha():
+                if word.isupper() or (i > 0 and self.glued(i - 1) and self.word(i - 1)[-1] in _INSIDE_WORD):
+                    return ""  # all capitals, or a piece of a link or a compound ("/industrials-up")
+                return word
+        return ""
+
     def starts_segment(self, i: int) -> bool:
         """True when token i is the first word of its segment."""
         lo, _ = self.segment(i)
@@ -158,6 +180,18 @@ def build_shape(words: list[str]) -> str:
 # letter); an upper-case word; a longer lower-case or capitalised word; a short mixed-case word
 # (it counts as a word only). Codes 1-3 index the counts.
 SHAPE_SKIP, SHAPE_UPPER, SHAPE_LOWER, SHAPE_CAPITAL, SHAPE_SHORT = 0, 1, 2, 3, 4
+
+
+_INSIDE_WORD = frozenset("/.-_=:#@&") | frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_FIRST_WORD_SPAN = 6  # tokens searched for a segment's first word ("$NVDA -> nvidia ...")
+
+
+def build_is_lowercase_writing(first_words: list[str]) -> bool:
+    """True when at least one segment opens with a lower-case word and no more open capitalised:
+    someone who writes in lower case, where a name's case says nothing."""
+    lower = sum(1 for w in first_words if w[:1].islower())
+    capital = sum(1 for w in first_words if w[:1].isupper())
+    return lower >= 1 and lower >= capital
 
 
 def build_shape_kind(word: str) -> int:
