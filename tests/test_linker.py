@@ -483,6 +483,7 @@ def test_in_a_crypto_post_a_token_cashtag_is_the_token(nlp):
     assert tickers(nlp, "$STX +14% since Stacks shipped sBTC, $BTC at 118k, $MSTR +6%") == {"MSTR"}
     assert tickers(nlp, "$COIN $CRO-USD - Crypto exchange cuts staff again") == {"COIN"}
     assert tickers(nlp, "$STX - Seagate beats on nearline drive demand") == {"STX"}  # no coin: Seagate
+    assert tickers(nlp, "$PEPE up 40% this week while my PepsiCo shares slid") == {"PEP"}  # a memecoin
     assert tickers(nlp, "$VET - Vermilion Energy raises its dividend") == {"VET"}  # a stock outside the indices
 
 
@@ -496,6 +497,13 @@ def test_a_brand_phrase_maps_to_its_parent_not_its_namesake(nlp):
 
 
 # --- writers who write all in lower case ----------------------------------------------
+
+
+def test_a_lowercase_writer_needs_evidence_for_word_like_names(nlp):
+    assert tickers(nlp, "western union down 2%, stuck at 7x earnings") == {"WU"}
+    assert tickers(nlp, "costco and walmart win the holidays, target not so much") == {"COST", "WMT"}
+    assert tickers(nlp, "$AMZN holding over 114, then the june lod, former gap area") == {"AMZN"}
+    assert tickers(nlp, "apple looks tired tbh") == set()
 
 
 def test_a_lowercase_writer_gets_unambiguous_names_and_symbols_at_lower_confidence(nlp):
@@ -517,6 +525,7 @@ def test_a_lowercase_writer_keeps_words_and_slang(nlp, text):
 
 def test_a_writer_who_capitalises_gets_no_lowercase_links(nlp):
     assert tickers(nlp, "Traders sold nvda and bought pltr.") == set()
+    assert tickers(nlp, "AT&T fiber additions beat the carrier's target.") == {"T"}
     # a link's slug ("/industrials-up-...") is no lower-case sentence start
     text = 'Stocks rose. <a href="https://x.example.com/industrials-up-freeport-mcmoran">more</a>'
     assert tickers(nlp, text) == set()
@@ -526,6 +535,8 @@ def test_a_writer_who_capitalises_gets_no_lowercase_links(nlp):
     (["sold", "holding"], True),
     (["Daily", "sold"], True),  # a capitalised title over a lower-case post
     (["Stocks", "Traders", "sold"], False),
+    (["AT&T", "AT&T"], False),  # segments opening with a name in capitals say nothing
+    (["I", "NVDA", "sold"], True),
     ([], False),
 ])
 def test_build_is_lowercase_writing(first_words, expected):

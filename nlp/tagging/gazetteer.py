@@ -139,6 +139,16 @@ def build_is_wordlike(form: str, words: frozenset[str]) -> bool:
     return bool(alpha) and len(alpha) == len(parts) and all(_is_word(p.lower(), words) for p in alpha)
 
 
+def build_is_compound(form: str) -> bool:
+    """A name of several words: spaced ("Western Digital"), or hyphenated with every part
+    capitalised ("Archer-Daniels-Midland", not "Post-it"). Case tells such a name from
+    ordinary words in prose; a single word-like name needs evidence everywhere."""
+    if " " in form:
+        return True
+    parts = form.split("-")
+    return len(parts) > 1 and all(p[:1].isupper() for p in parts)
+
+
 def _is_word(word: str, words: frozenset[str]) -> bool:
     # web2 lists singular forms only: "Regions", "Travelers" count as words too.
     return word in words or (word.endswith("s") and (word[:-1] in words or word[:-2] in words))
@@ -238,11 +248,11 @@ def build_flags(
     ambiguous = sorted(
         f for f in forms
         if f in forced or f in acronyms
-        or (f not in plain and " " not in f and not f.isupper() and build_is_wordlike(f, words))
+        or (f not in plain and not build_is_compound(f) and not f.isupper() and build_is_wordlike(f, words))
     )
     weak = sorted(
         f for f in forms
-        if " " in f and f not in forced and f not in plain and build_is_wordlike(f, words)
+        if build_is_compound(f) and f not in forced and f not in plain and build_is_wordlike(f, words)
     )
     symbol = record["symbol"]
     out = {

@@ -223,17 +223,19 @@ class TickerLinker:
                 found.append((start, end, entry))
                 if lowercase:
                     lowered.add(start)
+        # In lower case a name made of ordinary words ("western digital") is no longer told from
+        # the words by its capitals: like a one-word name ("apple"), it needs evidence.
         return [
             LinkCandidate(s, e, entry.symbol, entry.method if entry.kind == "company" else "block",
-                          entry.ambiguous, entry, lowercase=s in lowered)
+                          entry.ambiguous or (s in lowered and entry.weak), entry, lowercase=s in lowered)
             for s, e, entry in select_longest_first(found)
         ]
 
     def _entry_for(self, view: DocView, entries: list[Entry], start: int, end: int) -> tuple[Entry | None, bool]:
         """The first entry whose capitalisation the text respects, and whether it was found only
         through the writer's lower case. In an all-caps headline the case says nothing, so any
-        entry fits; from someone who writes all in lower case, a name that is no ordinary word
-        fits ("nvidia", "jpmorgan"; not "apple" or "best buy")."""
+        entry fits; so it does from someone who writes all in lower case ("nvidia", "bofa"), but
+        for one-word names that are words ("apple", "gap"), short acronyms and slang ("gm", "psa")."""
         words = view.words(start, end)
         if len(entries) > 1:  # "First BanCorp" (FBP) and "First Bancorp" (FBNC): the exact spelling wins
             spelled = " ".join(words)
@@ -247,7 +249,7 @@ class TickerLinker:
             return entries[0], False
         if not any(w[:1].isupper() for w in words) and view.writes_lowercase():
             for entry in entries:
-                if not (entry.ambiguous or entry.weak or self._is_lowercase_slang(entry.text)):
+                if not (entry.ambiguous or self._is_lowercase_slang(entry.text)):
                     return entry, True
         return None, False
 
@@ -302,8 +304,8 @@ class TickerLinker:
     def _resolve(self, view: DocView, candidates: list[LinkCandidate]) -> None:
         # Names seen in this text as part of another entity ("Dominion Voting", "the Dow"):
         # elsewhere in the same text they need the company named unambiguously.
-        conflicted = {w for c in candidates if c.method == "block" and c.entry for w in c.entry.text.split()}
-        conflicted |= self.gazetteer.discourse_only
+        here = {w for c in candidates if c.method == "block" and c.entry for w in c.entry.text.split()}
+        conflicted = here | self.gazetteer.discourse_only
         self._retarget_to_named_companies(candidates)
         for c in candidates:
             if c.method in _NAMES:
@@ -312,6 +314,7 @@ class TickerLinker:
                     c.method = "rejected"
                     if reason == "entity" and c.entry is not None:
                         conflicted.add(c.entry.text)
+                        here.add(c.entry.text)
                     continue
                 if c.end < view.n and view.lower(c.end) in self.context.legal_suffixes:
                     c.accept(c.method, CONFIDENCE["evidence"])  # "Travelers Cos.": the company, named
@@ -323,7 +326,13 @@ class TickerLinker:
                 c.accept(c.method, CONFIDENCE[c.method])
         strong = {c.symbol for c in candidates if c.accepted}
         for c in candidates:
-            if c.accepted or (c.entry is not None and c.entry.text in conflicted):
+            if c.accepted:
+                continue
+            if c.entry is not None and c.entry.text in conflicted:
+                # A name that alone means something else ("Strategy") still names the company
+                # beside a word of its own ("bitcoin"), unless this text uses it for another entity.
+                if c.method in _NAMES and c.entry.text not in here and self._has_own_cue(view, c):
+                    c.accept(c.method, CONFIDENCE["evidence"])
                 continue
             if c.method in _NAMES and self._local_evidence(view, c, candidates):
                 c.accept(c.method, CONFIDENCE["evidence"])
@@ -376,7 +385,8 @@ class TickerLinker:
         """Another accepted company in the same segment, a subject verb right after the
         name ("Target said"), a possessive of a named thing, or a corporate cue nearby."""
         seg = view.segment_id(c.start)
-        if any(o is not c and o.accepted and view.segment_id(o.start) == seg for o in candidates):
+        # Not for a lower-case writer's word-like name: in chat, "fill the gap" sits beside "$AMZN".
+        if not c.lowercase and any(o is not c and o.accepted and view.segment_id(o.start) == seg for o in candidates):
             return True
         nxt = find_next_word(view, c.end)
         if nxt is not None:

@@ -140,13 +140,13 @@ class DocView:
         return self._lowercase
 
     def _first_word(self, lo: int, hi: int) -> str:
-        """The first alphabetic word in [lo, hi), past symbols and punctuation; "" when there is
-        none or it is all capitals ("I", "NVDA" say nothing of how the writer capitalises)."""
+        """The first token with a letter in [lo, hi), past numbers and punctuation ("AT&T",
+        "nvidia"); "" when there is none."""
         for i in range(lo, hi):
             word = self.word(i)
-            if word.isalpha():
-                if word.isupper() or (i > 0 and self.glued(i - 1) and self.word(i - 1)[-1] in _INSIDE_WORD):
-                    return ""  # all capitals, or a piece of a link or a compound ("/industrials-up")
+            if any(ch.isalpha() for ch in word):
+                if i > 0 and self.glued(i - 1) and self.word(i - 1)[-1] in _INSIDE_WORD:
+                    return ""  # a piece of a link or a compound ("/industrials-up")
                 return word
         return ""
 
@@ -187,10 +187,11 @@ _FIRST_WORD_SPAN = 6  # tokens searched for a segment's first word ("$NVDA -> nv
 
 
 def build_is_lowercase_writing(first_words: list[str]) -> bool:
-    """True when at least one segment opens with a lower-case word and no more open capitalised:
-    someone who writes in lower case, where a name's case says nothing."""
-    lower = sum(1 for w in first_words if w[:1].islower())
-    capital = sum(1 for w in first_words if w[:1].isupper())
+    """True when at least one segment opens with a word in lower case and no more open with a
+    capitalised one: someone who writes in lower case, where a name's case says nothing. Words in
+    capitals ("I", "NVDA", "AT&T") say nothing of how the writer capitalises."""
+    lower = sum(1 for w in first_words if w.islower() and not any(ch.isupper() for ch in w))
+    capital = sum(1 for w in first_words if w[:1].isupper() and any(ch.islower() for ch in w))
     return lower >= 1 and lower >= capital
 
 
