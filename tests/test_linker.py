@@ -501,7 +501,10 @@ def test_a_brand_phrase_maps_to_its_parent_not_its_namesake(nlp):
 
 def test_a_lowercase_writer_needs_evidence_for_word_like_names(nlp):
     assert tickers(nlp, "western union down 2%, stuck at 7x earnings") == {"WU"}
-    assert tickers(nlp, "costco and walmart win the holidays, target not so much") == {"COST", "WMT"}
+    assert tickers(nlp, "gm's q3 ev deliveries were a record but the stock is -3%") == {"GM"}
+    assert tickers(nlp, "ups says it cut 48k jobs, stock popped 7%") == {"UPS"}
+    # "target" beside words of its own (walmart, costco) is the retailer; "apple" with none is fruit
+    assert tickers(nlp, "costco and walmart win the holidays, target not so much") == {"COST", "WMT", "TGT"}
     assert tickers(nlp, "$AMZN holding over 114, then the june lod, former gap area") == {"AMZN"}
     assert tickers(nlp, "apple looks tired tbh") == set()
 
@@ -541,3 +544,14 @@ def test_a_writer_who_capitalises_gets_no_lowercase_links(nlp):
 ])
 def test_build_is_lowercase_writing(first_words, expected):
     assert build_is_lowercase_writing(first_words) is expected
+
+
+def test_a_discourse_only_name_links_beside_a_word_of_its_own(nlp):
+    assert tickers(nlp, "Strategy sold more stock to buy another 10,600 bitcoin.") == {"MSTR"}
+    assert tickers(nlp, "Strategy matters more than tactics.") == set()
+    assert tickers(nlp, "Insurers rallied: Travelers and Chubb rose after the underwriting beat.") >= {"TRV"}
+    assert tickers(nlp, "Travelers faced long lines at the airport.") == set()
+
+
+def test_the_southwest_is_a_region(nlp):
+    assert "LUV" not in tickers(nlp, "Chipotle said traffic stabilised in the Southwest and Midwest.")

@@ -223,19 +223,20 @@ class TickerLinker:
                 found.append((start, end, entry))
                 if lowercase:
                     lowered.add(start)
-        # In lower case a name made of ordinary words ("western digital") is no longer told from
-        # the words by its capitals: like a one-word name ("apple"), it needs evidence.
+        # In lower case a name made of words ("western digital") or a short acronym ("gm") is no
+        # longer told from the words by its capitals: like a one-word name ("apple"), it needs evidence.
         return [
             LinkCandidate(s, e, entry.symbol, entry.method if entry.kind == "company" else "block",
-                          entry.ambiguous or (s in lowered and entry.weak), entry, lowercase=s in lowered)
+                          entry.ambiguous or (s in lowered and (entry.weak or entry.text.isupper())),
+                          entry, lowercase=s in lowered)
             for s, e, entry in select_longest_first(found)
         ]
 
     def _entry_for(self, view: DocView, entries: list[Entry], start: int, end: int) -> tuple[Entry | None, bool]:
         """The first entry whose capitalisation the text respects, and whether it was found only
         through the writer's lower case. In an all-caps headline the case says nothing, so any
-        entry fits; so it does from someone who writes all in lower case ("nvidia", "bofa"), but
-        for one-word names that are words ("apple", "gap"), short acronyms and slang ("gm", "psa")."""
+        entry fits; so it does from someone who writes all in lower case ("nvidia", "bofa"), slang
+        aside ("psa"); there names that are words and short acronyms ("apple", "gm") need evidence."""
         words = view.words(start, end)
         if len(entries) > 1:  # "First BanCorp" (FBP) and "First Bancorp" (FBNC): the exact spelling wins
             spelled = " ".join(words)
@@ -249,7 +250,7 @@ class TickerLinker:
             return entries[0], False
         if not any(w[:1].isupper() for w in words) and view.writes_lowercase():
             for entry in entries:
-                if not (entry.ambiguous or self._is_lowercase_slang(entry.text)):
+                if not self._is_lowercase_slang(entry.text):
                     return entry, True
         return None, False
 
@@ -280,14 +281,9 @@ class TickerLinker:
         return out
 
     def _is_lowercase_slang(self, text: str) -> bool:
-        """An acronym name that in lower case is something else: too short, slang, or a word
-        ("gm", "psa", the "ups" of "sign-ups")."""
-        if not text.isupper():
-            return False
-        gaz = self.gazetteer
-        if text in gaz.symbols:
-            return text.lower() not in gaz.lowercase_symbols
-        return len(text) < 3 or text.lower() in gaz.lowercase_stop
+        """An acronym name that in lower case is mostly something else: one letter, or slang
+        ("psa", "smh"); other short or word-like ones ("gm", "ups") need evidence instead."""
+        return text.isupper() and (len(text) < 2 or text.lower() in self.gazetteer.lowercase_stop)
 
     def _lowercase_symbols(self, view: DocView, marks: "_Marks", taken: set[int]) -> list[LinkCandidate]:
         """Symbols in lower case from a writer who writes all in lower case ("sold my nvda");
