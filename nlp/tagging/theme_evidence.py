@@ -121,7 +121,8 @@ def extract_theme_hits(
       sentence when ``window`` is None) and no veto span near; a context span that is itself an
       ambiguous cue does not count, so ambiguous words cannot vouch for each other ("cut ... rates");
     - a cue with ``use_veto`` is dropped when a veto span is near;
-    - overlapping cues keep the heaviest (then longest) one.
+    - overlapping cues keep the heaviest (then longest) one;
+    - a pattern match that runs from one sentence into the next is dropped.
     Returns (candidate, weight) pairs in text order.
     """
     # Fields by position (key, kind, method, start, end, use_veto): this runs for every theme of every doc.
@@ -132,6 +133,8 @@ def extract_theme_hits(
     kept = []
     for cand in candidates:
         kind, start, end = cand[1], cand[3], cand[4]
+        if cand[2] == "pattern" and end - start > 2 and sent_of(start) != sent_of(end - 1):
+            continue  # a pattern's gap does not run from one sentence into the next
         if excluded and cand[0] in excluded and (kind != "strong" or _overlaps_any(start, end, exclude)):
             continue
         if veto and (kind == "ambiguous" or cand[5]) and _near(start, end, veto, window, sent_of, allow_overlap=True):

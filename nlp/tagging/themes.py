@@ -182,6 +182,8 @@ class ThemeRules:
                 terms.append((term_list, start, end))
         if len(self._slow_patterns):
             for match_id, start, end in self._slow_patterns(doc):
+                if self._spans_line_break(tokens, start, end):
+                    continue
                 info = self._slow_info[match_id]
                 _slots(found, info.theme)[0].append(Candidate(info.key, info.kind, "pattern", start, end, info.use_veto))
         if anchors:
@@ -210,9 +212,17 @@ class ThemeRules:
                     tokens.n, lambda name: doc.to_array(IDS[name]).tolist(), tokens.lowers(), tokens.orth
                 )
             for start, end in find_pattern_matches_near(pattern, table, positions):
+                if self._spans_line_break(tokens, start, end):
+                    continue
                 _slots(found, info.theme)[0].append(
                     _new_tuple(Candidate, (info.key, info.kind, "pattern", start, end, info.use_veto))
                 )
+
+    def _spans_line_break(self, tokens: DocTokens, start: int, end: int) -> bool:
+        """True when a pattern's gap runs over a line break: a headline and the text under it are
+        not one phrase ("turbine slots sold into 2029" / "Notes from the conference")."""
+        word = self._lexicon.word
+        return any("\n" in word(h) for h in tokens.orth[start + 1:end - 1])
 
     def __call__(self, doc: Doc) -> Doc:
         tokens = doc_tokens(doc, self._word_codes)
