@@ -44,6 +44,7 @@ SETS = {
     "holdout5": (150, 6, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout6": (150, 8, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout7": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout8": (150, 8, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 

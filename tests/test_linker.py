@@ -555,3 +555,8 @@ def test_a_discourse_only_name_links_beside_a_word_of_its_own(nlp):
 
 def test_the_southwest_is_a_region(nlp):
     assert "LUV" not in tickers(nlp, "Chipotle said traffic stabilised in the Southwest and Midwest.")
+
+
+def test_an_ambiguous_fund_symbol_links_when_called_a_fund(nlp):
+    assert tickers(nlp, "The Dow climbed 0.5%, with the DIA fund pulling in inflows.") == {"DIA"}
+    assert tickers(nlp, "The DIA said the report was classified.") == set()

@@ -58,6 +58,7 @@ from nlp.tagging.tags import (
 _WINDOW = 8  # tokens either side searched for corporate cues
 _NAMES = ("name", "alias")
 _RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
+_FUND_WORDS = frozenset({"fund", "funds", "etf", "etfs", "trust"})
 # What a word can be to the linker: bits of its word code (`doc_tokens.WordCodes`).
 _DOLLAR, _EXCHANGE, _SYMBOL, _NAME, _BOUNDARY, _LOWER_SYMBOL = 1, 2, 4, 8, 16, 32
 
@@ -268,7 +269,9 @@ class TickerLinker:
             if i in taken or is_glued(view, i):
                 continue
             ambiguous = symbol in gaz.ambiguous_symbols or raw in gaz.ambiguous_symbols
-            if (ambiguous or len(raw) < 3) and symbol not in known:
+            if ambiguous and self._is_named_fund(view, symbol, i):
+                ambiguous = False  # "the DIA fund", "TAN ETF": a fund's symbol, said to be one
+            elif (ambiguous or len(raw) < 3) and symbol not in known:
                 continue
             if view.shape(i) == "caps":
                 continue
@@ -284,6 +287,12 @@ class TickerLinker:
         """An acronym name that in lower case is mostly something else: one letter, or slang
         ("psa", "smh"); other short or word-like ones ("gm", "ups") need evidence instead."""
         return text.isupper() and (len(text) < 2 or text.lower() in self.gazetteer.lowercase_stop)
+
+    def _is_named_fund(self, view: DocView, symbol: str, i: int) -> bool:
+        """An ETF's symbol with "fund" or "ETF" right after it."""
+        company = self.gazetteer.companies.get(symbol)
+        return (company is not None and company.kind == "etf" and i + 1 < view.n
+                and view.lower(i + 1) in _FUND_WORDS)
 
     def _lowercase_symbols(self, view: DocView, marks: "_Marks", taken: set[int]) -> list[LinkCandidate]:
         """Symbols in lower case from a writer who writes all in lower case ("sold my nvda");
