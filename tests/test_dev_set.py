@@ -45,6 +45,7 @@ SETS = {
     "holdout6": (150, 8, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout7": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout8": (150, 8, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout9": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
