@@ -46,6 +46,7 @@ SETS = {
     "holdout7": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout8": (150, 8, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout9": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout10": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 

@@ -560,3 +560,20 @@ def test_the_southwest_is_a_region(nlp):
 def test_an_ambiguous_fund_symbol_links_when_called_a_fund(nlp):
     assert tickers(nlp, "The Dow climbed 0.5%, with the DIA fund pulling in inflows.") == {"DIA"}
     assert tickers(nlp, "The DIA said the report was classified.") == set()
+
+
+def test_a_recent_listing_has_no_ticker_before_its_first_trading_day(nlp):
+    text = "Klarna set a range of $35 to $37 a share for its New York listing."
+    assert _dated(nlp, text, "2025-09-02T12:00:00Z") == set()
+    assert _dated(nlp, "Klarna shares fell 4% after results.", "2025-11-18T12:00:00Z") == {"KLAR"}
+
+
+def test_a_business_noun_in_apposition_names_the_company(nlp):
+    text = ("Corning, the glassmaker based in Corning, New York, will make the cover glass. "
+            "Apple shares jumped 5% and Corning 3%.")
+    assert tickers(nlp, text) == {"GLW", "AAPL"}
+
+
+def test_exelons_peco_is_not_phillips_edison(nlp):
+    assert tickers(nlp, "Exelon said most of the cost fell at PECO in suburban Philadelphia.") == {"EXC"}
+    assert tickers(nlp, "Phillips Edison (PECO) raised its dividend; PECO shares rose.") == {"PECO"}

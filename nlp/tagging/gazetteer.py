@@ -336,6 +336,7 @@ class Gazetteer:
     # lower-cased symbol -> symbol, for writers who write everything in lower case ("sold my nvda")
     lowercase_symbols: Mapping[str, str] = field(default_factory=dict)
     lowercase_stop: frozenset[str] = frozenset()  # lower-case words never a symbol or acronym ("psa")
+    listed: Mapping[str, str] = field(default_factory=dict)  # symbol -> "YYYY-MM-DD" its shares first traded
 
 
 def build_lowercase_symbols(symbols: Mapping[str, str], ambiguous: frozenset[str],
@@ -447,16 +448,18 @@ def build_gazetteer(records: Iterable[Mapping], curated: Mapping, context: Mappi
         lowercase_symbols=MappingProxyType(
             build_lowercase_symbols(symbols, ambiguous, curated.get("lowercase_not_symbols", ()))),
         lowercase_stop=frozenset(str(w).lower() for w in curated.get("lowercase_not_symbols", ())),
+        listed=MappingProxyType(build_acquired(curated.get("listed") or {}, "listed")),
     )
 
 
-def build_acquired(raw: Mapping) -> dict[str, str]:
-    """``acquired`` of aliases.yaml: alias -> the ISO date its acquisition closed (YAML may give a date)."""
+def build_acquired(raw: Mapping, section: str = "acquired") -> dict[str, str]:
+    """``acquired`` of aliases.yaml: alias -> the ISO date its acquisition closed; ``listed``: symbol ->
+    the ISO date its shares first traded (YAML may give a date)."""
     out = {}
     for name, closed in raw.items():
         text = closed.isoformat() if hasattr(closed, "isoformat") else str(closed)
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise NarrativeError(f"aliases.yaml: acquired[{name!r}] must be a date YYYY-MM-DD, got {closed!r}")
+            raise NarrativeError(f"aliases.yaml: {section}[{name!r}] must be a date YYYY-MM-DD, got {closed!r}")
         out[str(name)] = text
     return out
 

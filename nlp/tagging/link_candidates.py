@@ -35,6 +35,7 @@ class Entry:
     weak: bool = False
     caps: tuple[tuple[bool, bool, bool], ...] = ()  # per token: starts upper, any upper, acronym
     since: str = ""  # an acquired company's name: the ISO date from which it means the acquirer
+    listed: str = ""  # a recent listing: the ISO date its shares first traded (before it, no ticker)
 
 
 @dataclass
@@ -57,9 +58,10 @@ class LinkCandidate:
 
 
 def build_entries(gazetteer: Gazetteer) -> list[Entry]:
-    acquired = gazetteer.acquired
+    acquired, listed = gazetteer.acquired, gazetteer.listed
     entries = [
-        Entry("company", s.text, s.symbol, s.method, s.ambiguous, s.weak, since=acquired.get(s.text, ""))
+        Entry("company", s.text, s.symbol, s.method, s.ambiguous, s.weak, since=acquired.get(s.text, ""),
+              listed=listed.get(s.symbol, ""))
         for s in gazetteer.surfaces
     ]
     entries += [Entry("unlisted", text) for text in gazetteer.unlisted]
@@ -143,3 +145,9 @@ def is_before_acquisition(entry: Entry, published: str | None) -> bool:
     """True when a dated text predates the deal that made this name its acquirer's ("TD Ameritrade"
     in 2019 is not Schwab): the name then links nothing and blocks shorter names inside it."""
     return bool(entry.since and published and published[:10] < entry.since)
+
+
+def is_before_listing(entry: Entry, published: str | None) -> bool:
+    """True when a dated text predates the company's first day of trading ("Klarna sets a range for
+    its New York debut"): a company not yet priced in its IPO has no ticker."""
+    return bool(entry.listed and published and published[:10] < entry.listed)

@@ -38,6 +38,7 @@ from nlp.tagging.link_candidates import (
     follows_own_name,
     is_case_ok,
     is_before_acquisition,
+    is_before_listing,
     is_glued,
     is_listed,
     select_longest_first,
@@ -218,7 +219,7 @@ class TickerLinker:
             if reserved and not reserved.isdisjoint(range(start, end)):
                 continue
             entry, lowercase = self._entry_for(view, entries, start, end)
-            if entry is not None and is_before_acquisition(entry, published):
+            if entry is not None and (is_before_acquisition(entry, published) or is_before_listing(entry, published)):
                 entry = Entry("unlisted", entry.text)
             if entry is not None:
                 found.append((start, end, entry))
@@ -249,7 +250,8 @@ class TickerLinker:
                 return entry, False
         if all(w.isupper() or not w.isalpha() for w in words) and view.shape(start) == "caps":
             return entries[0], False
-        if not any(w[:1].isupper() for w in words) and view.writes_lowercase():
+        glued = start > 0 and view.glued(start - 1) and view.word(start - 1)[-1] in "-/"
+        if not glued and not any(w[:1].isupper() for w in words) and view.writes_lowercase():
             for entry in entries:
                 if not self._is_lowercase_slang(entry.text):
                     return entry, True
@@ -327,6 +329,9 @@ class TickerLinker:
                 if c.start > 0 and view.lower(c.start - 1) in self.context.descriptor_nouns:
                     c.accept(c.method, CONFIDENCE["evidence"])  # "rival Travelers", "insurer Travelers"
                     continue
+                if self._has_appositive_descriptor(view, c):
+                    c.accept(c.method, CONFIDENCE["evidence"])  # "Corning, the glassmaker"
+                    continue
             if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c):
                 c.accept(c.method, CONFIDENCE[c.method])
         strong = {c.symbol for c in candidates if c.accepted}
@@ -375,6 +380,14 @@ class TickerLinker:
                 longer = {s for t, s in full.items() if t.startswith(text + " ") and s != c.symbol}
                 if len(longer) == 1:
                     c.symbol = longer.pop()
+
+    def _has_appositive_descriptor(self, view: DocView, c: LinkCandidate) -> bool:
+        """A business noun in apposition after the name: "Corning, the glassmaker based in ..."."""
+        i = c.end
+        if i + 2 >= view.n or view.word(i) != "," or view.lower(i + 1) not in ("the", "a", "an"):
+            return False
+        nouns = self.context.descriptor_nouns
+        return view.lower(i + 2) in nouns or (i + 3 < view.n and view.lower(i + 3) in nouns)
 
     def _needs_evidence(self, view: DocView, c: LinkCandidate) -> bool:
         if c.method == "symbol":
