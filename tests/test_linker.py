@@ -10,7 +10,7 @@ import spacy
 
 from nlp.errors import NarrativeError
 from nlp.tagging import linker as _linker  # noqa: F401  (registers the spaCy factory)
-from nlp.tagging.link_candidates import Entry, is_case_ok, select_longest_first
+from nlp.tagging.link_candidates import Entry, is_case_ok, is_lowercase_slang, select_longest_first
 from nlp.tagging.mentions import METHODS, Mention
 from nlp.tagging.segments import DocView, Strings, build_is_lowercase_writing, build_shape, stop_hashes
 from nlp.tagging.tags import parse_cashtag, parse_exchange_tag
@@ -577,3 +577,8 @@ def test_a_business_noun_in_apposition_names_the_company(nlp):
 def test_exelons_peco_is_not_phillips_edison(nlp):
     assert tickers(nlp, "Exelon said most of the cost fell at PECO in suburban Philadelphia.") == {"EXC"}
     assert tickers(nlp, "Phillips Edison (PECO) raised its dividend; PECO shares rose.") == {"PECO"}
+
+
+@pytest.mark.parametrize("text, expected", [("PSA", True), ("F", True), ("GM", False), ("UPS", False), ("BofA", False)])
+def test_is_lowercase_slang(text, expected):
+    assert is_lowercase_slang(text, frozenset({"psa", "smh"})) is expected

@@ -151,3 +151,19 @@ def is_before_listing(entry: Entry, published: str | None) -> bool:
     """True when a dated text predates the company's first day of trading ("Klarna sets a range for
     its New York debut"): a company not yet priced in its IPO has no ticker."""
     return bool(entry.listed and published and published[:10] < entry.listed)
+
+
+_FUND_WORDS = frozenset({"fund", "funds", "etf", "etfs", "trust"})
+
+
+def is_named_fund(view: DocView, company, i: int) -> bool:
+    """An ETF's symbol at token i with "fund" or "ETF" right after it ("the DIA fund")."""
+    return (company is not None and company.kind == "etf" and i + 1 < view.n
+            and view.lower(i + 1) in _FUND_WORDS)
+
+
+def is_lowercase_slang(text: str, stop: frozenset[str]) -> bool:
+    """An acronym name that in lower case is mostly something else: one letter, or slang in `stop`
+    ("psa", "smh"); other short or word-like ones ("gm", "ups") need evidence instead."""
+    return text.isupper() and (len(text) < 2 or text.lower() in stop)
+

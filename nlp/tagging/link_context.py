@@ -99,3 +99,13 @@ def is_proper_word(view: DocView, ctx: Context, i: int) -> bool:
         text.isalpha() and text[0].isupper() and not text.isupper()
         and lower not in ctx.corporate and lower not in _CALENDAR and lower not in ctx.legal_suffixes
     )
+
+
+def has_appositive_descriptor(view: DocView, ctx: Context, end: int) -> bool:
+    """A business noun in apposition after the name ending at token `end`: "Corning, the
+    glassmaker based in ...", "Allegiant, a leisure carrier"."""
+    if end + 2 >= view.n or view.word(end) != "," or view.lower(end + 1) not in ("the", "a", "an"):
+        return False
+    nouns = ctx.descriptor_nouns
+    return view.lower(end + 2) in nouns or (end + 3 < view.n and view.lower(end + 3) in nouns)
+

@@ -41,9 +41,12 @@ from nlp.tagging.link_candidates import (
     is_before_listing,
     is_glued,
     is_listed,
+    is_lowercase_slang,
+    is_named_fund,
     select_longest_first,
 )
 from nlp.tagging.link_context import (
+    has_appositive_descriptor,
     is_inside_headline_phrase,
     is_institution_after,
     is_next_to_proper_word,
@@ -59,7 +62,6 @@ from nlp.tagging.tags import (
 _WINDOW = 8  # tokens either side searched for corporate cues
 _NAMES = ("name", "alias")
 _RIC_SUFFIXES = ("O", "N", "OQ", "K", "A")
-_FUND_WORDS = frozenset({"fund", "funds", "etf", "etfs", "trust"})
 # What a word can be to the linker: bits of its word code (`doc_tokens.WordCodes`).
 _DOLLAR, _EXCHANGE, _SYMBOL, _NAME, _BOUNDARY, _LOWER_SYMBOL = 1, 2, 4, 8, 16, 32
 
@@ -253,7 +255,7 @@ class TickerLinker:
         glued = start > 0 and view.glued(start - 1) and view.word(start - 1)[-1] in "-/"
         if not glued and not any(w[:1].isupper() for w in words) and view.writes_lowercase():
             for entry in entries:
-                if not self._is_lowercase_slang(entry.text):
+                if not is_lowercase_slang(entry.text, self.gazetteer.lowercase_stop):
                     return entry, True
         return None, False
 
@@ -271,7 +273,7 @@ class TickerLinker:
             if i in taken or is_glued(view, i):
                 continue
             ambiguous = symbol in gaz.ambiguous_symbols or raw in gaz.ambiguous_symbols
-            if ambiguous and self._is_named_fund(view, symbol, i):
+            if ambiguous and is_named_fund(view, self.gazetteer.companies.get(symbol), i):
                 ambiguous = False  # "the DIA fund", "TAN ETF": a fund's symbol, said to be one
             elif (ambiguous or len(raw) < 3) and symbol not in known:
                 continue
@@ -284,17 +286,6 @@ class TickerLinker:
                 ambiguous = True
             out.append(LinkCandidate(i, i + 1, symbol, "symbol", ambiguous))
         return out
-
-    def _is_lowercase_slang(self, text: str) -> bool:
-        """An acronym name that in lower case is mostly something else: one letter, or slang
-        ("psa", "smh"); other short or word-like ones ("gm", "ups") need evidence instead."""
-        return text.isupper() and (len(text) < 2 or text.lower() in self.gazetteer.lowercase_stop)
-
-    def _is_named_fund(self, view: DocView, symbol: str, i: int) -> bool:
-        """An ETF's symbol with "fund" or "ETF" right after it."""
-        company = self.gazetteer.companies.get(symbol)
-        return (company is not None and company.kind == "etf" and i + 1 < view.n
-                and view.lower(i + 1) in _FUND_WORDS)
 
     def _lowercase_symbols(self, view: DocView, marks: "_Marks", taken: set[int]) -> list[LinkCandidate]:
         """Symbols in lower case from a writer who writes all in lower case ("sold my nvda");
@@ -329,7 +320,7 @@ class TickerLinker:
                 if c.start > 0 and view.lower(c.start - 1) in self.context.descriptor_nouns:
                     c.accept(c.method, CONFIDENCE["evidence"])  # "rival Travelers", "insurer Travelers"
                     continue
-                if self._has_appositive_descriptor(view, c):
+                if has_appositive_descriptor(view, self.context, c.end):
                     c.accept(c.method, CONFIDENCE["evidence"])  # "Corning, the glassmaker"
                     continue
             if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c):
@@ -380,14 +371,6 @@ class TickerLinker:
                 longer = {s for t, s in full.items() if t.startswith(text + " ") and s != c.symbol}
                 if len(longer) == 1:
                     c.symbol = longer.pop()
-
-    def _has_appositive_descriptor(self, view: DocView, c: LinkCandidate) -> bool:
-        """A business noun in apposition after the name: "Corning, the glassmaker based in ..."."""
-        i = c.end
-        if i + 2 >= view.n or view.word(i) != "," or view.lower(i + 1) not in ("the", "a", "an"):
-            return False
-        nouns = self.context.descriptor_nouns
-        return view.lower(i + 2) in nouns or (i + 3 < view.n and view.lower(i + 3) in nouns)
 
     def _needs_evidence(self, view: DocView, c: LinkCandidate) -> bool:
         if c.method == "symbol":
