@@ -340,10 +340,9 @@ class Gazetteer:
 
 
 def build_lowercase_symbols(symbols: Mapping[str, str], ambiguous: frozenset[str],
-                            stop: Iterable[str]) -> dict[str, str]:
+                            stop: frozenset[str]) -> dict[str, str]:
     """Symbols still a company when written in lower case: three letters or more, no class suffix,
-    neither ambiguous in capitals ("CAT", "NOW") nor listed in `stop` ("psa", "smh")."""
-    stop = {str(s).lower() for s in stop}
+    neither ambiguous in capitals ("CAT", "NOW") nor in `stop`, lower-cased words ("psa", "smh")."""
     return {
         raw.lower(): symbol for raw, symbol in symbols.items()
         if len(raw) >= 3 and raw.isalpha() and raw not in ambiguous and symbol not in ambiguous
@@ -431,6 +430,7 @@ def build_gazetteer(records: Iterable[Mapping], curated: Mapping, context: Mappi
     symbols = build_symbol_index(companies)
     ambiguous = frozenset(c.symbol for c in companies if c.symbol_ambiguous) | frozenset(
         curated.get("ambiguous_symbols", ()))
+    lowercase_stop = frozenset(str(w).lower() for w in curated.get("lowercase_not_symbols", ()))
     return Gazetteer(
         companies=MappingProxyType({c.symbol: c for c in companies}),
         surfaces=build_surfaces(companies),
@@ -445,9 +445,8 @@ def build_gazetteer(records: Iterable[Mapping], curated: Mapping, context: Mappi
         crypto_tokens=frozenset(curated.get("crypto_tokens", ())),
         crypto_signals=frozenset(curated.get("crypto_tokens", ())) & frozenset(curated.get("not_tickers", ())),
         currencies=frozenset(curated.get("currencies", ())),
-        lowercase_symbols=MappingProxyType(
-            build_lowercase_symbols(symbols, ambiguous, curated.get("lowercase_not_symbols", ()))),
-        lowercase_stop=frozenset(str(w).lower() for w in curated.get("lowercase_not_symbols", ())),
+        lowercase_symbols=MappingProxyType(build_lowercase_symbols(symbols, ambiguous, lowercase_stop)),
+        lowercase_stop=lowercase_stop,
         listed=MappingProxyType(build_acquired(curated.get("listed") or {}, "listed")),
     )
 

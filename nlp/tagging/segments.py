@@ -190,7 +190,7 @@ def build_is_lowercase_writing(first_words: list[str]) -> bool:
     """True when at least one segment opens with a word in lower case and no more open with a
     capitalised one: someone who writes in lower case, where a name's case says nothing. Words in
     capitals ("I", "NVDA", "AT&T") say nothing of how the writer capitalises."""
-    lower = sum(1 for w in first_words if w.islower() and not any(ch.isupper() for ch in w))
+    lower = sum(1 for w in first_words if w.islower())
     capital = sum(1 for w in first_words if w[:1].isupper() and any(ch.islower() for ch in w))
     return lower >= 1 and lower >= capital
 
