@@ -514,6 +514,8 @@ def test_a_lowercase_writer_gets_unambiguous_names_and_symbols_at_lower_confiden
     assert {(m.symbol, m.text) for m in found} == {
         ("NVDA", "nvda"), ("COST", "costco"), ("JPM", "jpmorgan"), ("BAC", "bofa")}
     assert {m.confidence for m in found} == {0.75}
+    # a name only a company bears, though each of its words is a word
+    assert tickers(nlp, "went to napa auto parts today, prices up again") == {"GPC"}
 
 
 @pytest.mark.parametrize("text", [
