@@ -507,6 +507,7 @@ def test_a_lowercase_writer_needs_evidence_for_word_like_names(nlp):
     assert tickers(nlp, "costco and walmart win the holidays, target not so much") == {"COST", "WMT", "TGT"}
     assert tickers(nlp, "$AMZN holding over 114, then the june lod, former gap area") == {"AMZN"}
     assert tickers(nlp, "apple looks tired tbh") == set()
+    assert tickers(nlp, "home depot comps positive for the first time in 2 yrs") == {"HD"}  # comparable sales
 
 
 def test_a_lowercase_writer_gets_unambiguous_names_and_symbols_at_lower_confidence(nlp):
