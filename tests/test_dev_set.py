@@ -47,6 +47,8 @@ SETS = {
     "holdout8": (150, 8, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout9": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout10": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout11": (150, 6, 3, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout12": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
