@@ -585,3 +585,26 @@ def test_exelons_peco_is_not_phillips_edison(nlp):
 @pytest.mark.parametrize("text, expected", [("PSA", True), ("F", True), ("GM", False), ("UPS", False), ("BofA", False)])
 def test_is_lowercase_slang(text, expected):
     assert is_lowercase_slang(text, frozenset({"psa", "smh"})) is expected
+
+
+def test_a_name_before_its_own_product_is_the_company(nlp):
+    text = "Regulators widened the Ford Explorer probe. Ford said it is cooperating."
+    assert tickers(nlp, text) == {"F"}
+    assert tickers(nlp, "Harrison Ford Explorer of the Year") == set()
+
+
+def test_a_relative_clause_names_an_actor(nlp):
+    text = "Alphabet rose 8%. Apple, which collects $20 billion a year from the deal, climbed 3%."
+    assert tickers(nlp, text) == {"GOOGL", "AAPL"}
+    assert tickers(nlp, "She baked an apple, which was sour.") == set()
+
+
+def test_idioms_and_slang_that_look_like_chip_companies(nlp):
+    text = "ok some actual intel from the chip conference: at arm's length i'd call spend flat"
+    assert tickers(nlp, text) == set()
+
+
+def test_fedwatch_is_cme_and_bookrunners_in_lower_case(nlp):
+    assert tickers(nlp, "cme fedwatch now shows ~80% odds of a june cut") == {"CME"}
+    assert tickers(nlp, "$SOFI selling $1.5bn of stock overnight. goldman and citi running the books") == {
+        "SOFI", "GS", "C"}

@@ -109,3 +109,9 @@ def has_appositive_descriptor(view: DocView, ctx: Context, end: int) -> bool:
     nouns = ctx.descriptor_nouns
     return view.lower(end + 2) in nouns or (end + 3 < view.n and view.lower(end + 3) in nouns)
 
+
+
+def opens_relative_clause(view: DocView, end: int) -> bool:
+    """A relative clause about the name ending at token `end`: "Apple, which collects ...",
+    "Target, whose stores ..."."""
+    return end + 1 < view.n and view.word(end) == "," and view.lower(end + 1) in ("which", "whose")

@@ -52,6 +52,7 @@ from nlp.tagging.link_context import (
     is_next_to_proper_word,
     is_place_after,
     is_titled_person,
+    opens_relative_clause,
 )
 from nlp.tagging.mentions import Mention
 from nlp.tagging.segments import DocView, Strings, stop_hashes
@@ -398,6 +399,8 @@ class TickerLinker:
                 return True  # "Amazon will ...", or a possessive in prose: "Meta's Llama"
             if nxt > c.end and view.starts_segment(c.start):
                 return True  # a headline opening with a possessive: "Apple's Agentic Moment"
+        if view.shape(c.start) == "plain" and opens_relative_clause(view, c.end):
+            return True  # "Apple, which collects ...": prose names an actor, not a fruit
         return self._has_cue(view, c, _WINDOW) or self._has_own_cue(view, c)
 
     def _has_own_cue(self, view: DocView, c: LinkCandidate) -> bool:
@@ -409,6 +412,12 @@ class TickerLinker:
         words = [w.lower() for w in view.words(lo, hi)]
         text = " " + " ".join(words) + " "
         return any((" " + cue + " ") in text for cue in cues)
+
+    def _names_own_product(self, view: DocView, c: LinkCandidate) -> bool:
+        """The word after the name is one of the company's own: "Ford Explorer" is Ford's SUV,
+        not another proper name the way "Dominion Voting" is."""
+        cues = self._own_cues.get(c.entry.text) if c.entry is not None else None
+        return bool(cues) and c.end < view.n and view.lower(c.end) in cues
 
     def _has_cue(self, view: DocView, c: LinkCandidate, width: int) -> bool:
         """A corporate cue word or phrase within `width` tokens, in the same segment."""
@@ -444,7 +453,7 @@ class TickerLinker:
                 return "entity"
             if is_listed(prev, ctx.negative_prev, text, generic):
                 return "context"
-        if c.ambiguous and is_next_to_proper_word(view, ctx, c.start, c.end):
+        if c.ambiguous and is_next_to_proper_word(view, ctx, c.start, c.end) and not self._names_own_product(view, c):
             return "entity"
         if c.ambiguous and is_inside_headline_phrase(view, ctx, c.start):
             return "context"
