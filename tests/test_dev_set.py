@@ -49,6 +49,7 @@ SETS = {
     "holdout10": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout11": (150, 6, 3, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout12": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout13": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
