@@ -608,3 +608,15 @@ def test_fedwatch_is_cme_and_bookrunners_in_lower_case(nlp):
     assert tickers(nlp, "cme fedwatch now shows ~80% odds of a june cut") == {"CME"}
     assert tickers(nlp, "$SOFI selling $1.5bn of stock overnight. goldman and citi running the books") == {
         "SOFI", "GS", "C"}
+
+
+def test_a_capitalised_sentence_starter_after_a_speaker_label_is_no_name(nlp):
+    assert tickers(nlp, "HOST: Thanks for joining. HOST: Yet Quanta shares fell 6% after you reported.") == {"PWR"}
+
+
+def test_products_places_and_units_named_like_companies(nlp):
+    assert tickers(nlp, "Boeing won a contract for 36 AH-64E Apache attack helicopters.") == {"BA"}
+    assert tickers(nlp, "Apache declares $0.25 dividend") == {"APA"}
+    assert tickers(nlp, "From the towers along the Charles River to Kendall Square, lab space piles up.") == set()
+    assert tickers(nlp, "Natural gas futures jumped to $6.10 per million BTU.") == set()
+    assert tickers(nlp, "a win for Express Scripts and Optum Rx, which process most prescriptions") == {"CI", "UNH"}

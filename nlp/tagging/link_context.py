@@ -84,10 +84,9 @@ def is_next_to_proper_word(view: DocView, ctx: Context, start: int, end: int) ->
     if view.shape(start) != "plain":
         return False
     lo, hi = view.segment(start)
-    if start - 1 >= lo and is_proper_word(view, ctx, start - 1):
-        first = view.starts_segment(start - 1)
-        if not first or view.lower(start - 1) not in ctx.sentence_starters:
-            return True
+    # A capitalised "Yet" or "The" opens a sentence (after a speaker's "HOST:" too), not a name.
+    if start - 1 >= lo and is_proper_word(view, ctx, start - 1) and view.lower(start - 1) not in ctx.sentence_starters:
+        return True
     return end < hi and is_proper_word(view, ctx, end)
 
 
