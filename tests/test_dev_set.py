@@ -50,6 +50,7 @@ SETS = {
     "holdout11": (150, 6, 3, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout12": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout13": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout14": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
