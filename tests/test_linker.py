@@ -620,3 +620,13 @@ def test_products_places_and_units_named_like_companies(nlp):
     assert tickers(nlp, "From the towers along the Charles River to Kendall Square, lab space piles up.") == set()
     assert tickers(nlp, "Natural gas futures jumped to $6.10 per million BTU.") == set()
     assert tickers(nlp, "a win for Express Scripts and Optum Rx, which process most prescriptions") == {"CI", "UNH"}
+
+
+def test_a_signed_percent_after_a_lowercase_name_is_evidence(nlp):
+    text = "msft, goog, amzn and meta guide higher. meta -4% because zuck wouldn't put a number on payback"
+    assert "META" in tickers(nlp, text)
+    assert tickers(nlp, "merger synergy target reiterated at $2.7b, stock flat") == set()
+
+
+def test_lowercase_bookrunners_link_beside_their_peers(nlp):
+    assert tickers(nlp, "priced the deal overnight. morgan stanley and wells fargo ran the books.") == {"MS", "WFC"}

@@ -114,3 +114,11 @@ def opens_relative_clause(view: DocView, end: int) -> bool:
     """A relative clause about the name ending at token `end`: "Apple, which collects ...",
     "Target, whose stores ..."."""
     return end + 1 < view.n and view.word(end) == "," and view.lower(end + 1) in ("which", "whose")
+
+
+def is_signed_move_after(view: DocView, end: int) -> bool:
+    """A signed percent right after the name ending at token `end`: "meta -4% because ...", "goog +3%"."""
+    if end + 1 >= view.n or view.word(end + 1) != "%":
+        return False
+    word = view.word(end)
+    return len(word) > 1 and word[0] in "+-\u2212" and word[1].isdigit()

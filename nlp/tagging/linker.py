@@ -51,6 +51,7 @@ from nlp.tagging.link_context import (
     is_institution_after,
     is_next_to_proper_word,
     is_place_after,
+    is_signed_move_after,
     is_titled_person,
     opens_relative_clause,
 )
@@ -401,6 +402,8 @@ class TickerLinker:
                 return True  # a headline opening with a possessive: "Apple's Agentic Moment"
         if view.shape(c.start) == "plain" and opens_relative_clause(view, c.end):
             return True  # "Apple, which collects ...": prose names an actor, not a fruit
+        if is_signed_move_after(view, c.end):
+            return True  # "meta -4% because ...": a quote, in any case
         return self._has_cue(view, c, _WINDOW) or self._has_own_cue(view, c)
 
     def _has_own_cue(self, view: DocView, c: LinkCandidate) -> bool:
