@@ -141,9 +141,11 @@ class TokenColumns:
 
     def __init__(
         self, n_tokens: int, read: Callable[[str], Sequence[int]], lower: Sequence[int] | None = None,
-        orth: Sequence[int] | None = None,
+        orth: Sequence[int] | None = None, limit: Callable[[int], int] | None = None,
     ):
         self.n = n_tokens
+        # limit(start): the token a match starting there must end by (its sentence's end, a line break)
+        self.limit = limit if limit is not None else (lambda start: n_tokens)
         self._read = read
         self._columns: list[Sequence[int] | None] = [None] * len(FEATURES)
         self._columns[0] = lower
@@ -173,20 +175,20 @@ def _token_ok(spec: TokenSpec, table: TokenColumns, pos: int) -> bool:
     return True
 
 
-def _longest_from(specs: Sequence[TokenSpec], k: int, pos: int, table: TokenColumns) -> int:
-    """End of the longest match of specs[k:] starting at token ``pos``; -1 when none."""
+def _longest_from(specs: Sequence[TokenSpec], k: int, pos: int, table: TokenColumns, limit: int) -> int:
+    """End of the longest match of specs[k:] starting at token ``pos`` and ending by ``limit``; -1 when none."""
     if k == len(specs):
         return pos
     spec = specs[k]
     if not spec.words and not spec.flags:  # a wildcard gap
-        run = min(spec.high, table.n - pos)
+        run = min(spec.high, limit - pos)
     else:
         run = 0
-        while run < spec.high and pos + run < table.n and _token_ok(spec, table, pos + run):
+        while run < spec.high and pos + run < limit and _token_ok(spec, table, pos + run):
             run += 1
     best = -1
     for count in range(run, spec.low - 1, -1):
-        best = max(best, _longest_from(specs, k + 1, pos + count, table))
+        best = max(best, _longest_from(specs, k + 1, pos + count, table, limit))
     return best
 
 
@@ -234,8 +236,9 @@ def find_pattern_matches_near(
         values = table.column(column)
         n = table.n
         starts = [s for s in starts if s < n and (values[s] in words) != negated]
+    limit = table.limit
     for start in starts:
-        end = _longest_from(specs, 0, start, table)
+        end = _longest_from(specs, 0, start, table, limit(start))
         if end > start:
             matches.append((start, end))
     return matches

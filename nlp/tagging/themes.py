@@ -106,12 +106,12 @@ class ThemeRules:
         self._windows = {card.id: card.context_window for card in cards}
         for doc, entry_lists in self._sequences.values():
             self._phrases.add(doc, _build_plan(entry_lists))
-        # Word codes: the word anchors a phrase (bit 1); a pattern requires it (bit 2).
+        # Word codes: the word anchors a phrase (bit 1); a pattern requires it (bit 2); it holds a line break (bit 3).
         self._vocab = nlp.vocab
         self._anchor_words = self._phrases.anchors()
         self._pattern_words = frozenset(w for _, p in self._fast_patterns for words in p.required for w in words)
-        shift = self._word_codes.register(f"themes:{name}", self._classify, 2)
-        self._anchor_bit, self._pattern_bit = _ANCHOR << shift, _PATTERN_WORD << shift
+        shift = self._word_codes.register(f"themes:{name}", self._classify, 3)
+        self._anchor_bit, self._pattern_bit, self._break_bit = _ANCHOR << shift, _PATTERN_WORD << shift, _BREAK << shift
 
     def _add_phrase(self, nlp: Language, text: str, info: _CueInfo, single_token: bool = False) -> None:
         variants = [text.lower()] if single_token else [v.lower() for v in build_phrase_variants(text)]
@@ -155,11 +155,13 @@ class ThemeRules:
             self._add_phrase(nlp, word, anchor, single_token=True)
 
     def _classify(self, key: int) -> int:
-        lower = self._vocab[key].lower
+        lexeme = self._vocab[key]
+        lower = lexeme.lower
         code = _ANCHOR if lower in self._anchor_words else 0
-        return code | _PATTERN_WORD if lower in self._pattern_words else code
+        code |= _PATTERN_WORD if lower in self._pattern_words else 0
+        return code | _BREAK if "\n" in lexeme.orth_ else code
 
-    def _collect(self, doc: Doc, tokens: DocTokens) -> dict[str, tuple[list, list, list, list]]:
+    def _collect(self, doc: Doc, tokens: DocTokens, sentences: "_Sentences") -> dict[str, tuple[list, list, list, list]]:
         """Cue candidates per theme, and the context/veto/exclude spans of themes that have cues:
         {theme: (cues, context, veto, exclude)}."""
         found: dict[str, tuple[list, list, list, list]] = {}
@@ -189,7 +191,7 @@ class ThemeRules:
         if anchors:
             lower = tokens.lowers()
             words = {lower[i] for i in tokens.flagged(self._pattern_bit)}
-            self._add_pattern_hits(doc, tokens, anchors, words, found)
+            self._add_pattern_hits(doc, tokens, anchors, words, found, sentences)
         if found:
             for term_list, start, end in terms:
                 for theme, slot in term_list:
@@ -199,7 +201,7 @@ class ThemeRules:
         return found
 
     def _add_pattern_hits(self, doc: Doc, tokens: DocTokens, anchors: dict[int, list[int]], words: set[int],
-                          found: dict) -> None:
+                          found: dict, sentences: "_Sentences") -> None:
         """Matches of the patterns whose anchors occur, when the doc holds all their required
         words (`words`: the doc's LOWER hashes of words some pattern requires)."""
         table = None
@@ -209,7 +211,8 @@ class ThemeRules:
                 continue
             if table is None:
                 table = TokenColumns(
-                    tokens.n, lambda name: doc.to_array(IDS[name]).tolist(), tokens.lowers(), tokens.orth
+                    tokens.n, lambda name: doc.to_array(IDS[name]).tolist(), tokens.lowers(), tokens.orth,
+                    _match_limit(sentences, tokens.flagged(self._break_bit)),
                 )
             for start, end in find_pattern_matches_near(pattern, table, positions):
                 if self._spans_line_break(tokens, start, end):
@@ -226,13 +229,13 @@ class ThemeRules:
 
     def __call__(self, doc: Doc) -> Doc:
         tokens = doc_tokens(doc, self._word_codes)
-        found = self._collect(doc, tokens)
+        sentences = _Sentences(doc)
+        found = self._collect(doc, tokens, sentences)
         evidence: dict[str, list[ThemeHit]] = {}
         scores = dict.fromkeys(self.cards, 0.0)
         if found:
-            sent_of = _sentence_lookup(doc)
             for theme, (cues, context, veto, exclude) in found.items():
-                chosen = extract_theme_hits(cues, context, veto, exclude, self._windows[theme], sent_of)
+                chosen = extract_theme_hits(cues, context, veto, exclude, self._windows[theme], sentences.sent_of)
                 if chosen:
                     evidence[theme] = [self._to_hit(tokens, theme, cand, weight) for cand, weight in chosen]
                     scores[theme] = score_theme_evidence(((c.key, w) for c, w in chosen), tokens.n)
@@ -256,7 +259,7 @@ class ThemeRules:
 
 
 _TERM_SLOTS = {"context": 1, "veto": 2, "exclude": 3}
-_ANCHOR, _PATTERN_WORD = 1, 2  # bits of the theme component in the word codes
+_ANCHOR, _PATTERN_WORD, _BREAK = 1, 2, 4  # bits of the theme component in the word codes
 _new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot path)
 
 
@@ -294,19 +297,41 @@ def _strings_of_anchor(token: Mapping) -> list[str]:
     return []
 
 
-def _sentence_lookup(doc: Doc):
-    """token index -> sentence number (all 0 when the pipeline sets no sentence boundaries).
+class _Sentences:
+    """Sentence starts of a doc, read on first use (cards with a token ``context_window`` and docs
+    without pattern candidates never need them); all one sentence when the pipeline sets none."""
 
-    The boundaries are read on first use: cards with a token ``context_window`` never need them."""
-    starts: list[int] = []
+    def __init__(self, doc: Doc):
+        self._doc = doc
+        self._starts: list[int] | None = None
 
-    def sent_of(i: int) -> int:
-        if not starts:
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            doc = self._doc
             flags = doc.to_array([SENT_START]).tolist() if doc.has_annotation("SENT_START") else []
-            starts.extend([0] + [j for j, flag in enumerate(flags) if flag == 1 and j])
-        return bisect_right(starts, i) - 1
+            self._starts = [0] + [j for j, flag in enumerate(flags) if flag == 1 and j]
+        return self._starts
 
-    return sent_of
+    def sent_of(self, i: int) -> int:
+        return bisect_right(self.starts(), i) - 1
+
+    def end_of(self, i: int) -> int:
+        """The first token after token i's sentence (len(doc) in the last one)."""
+        starts = self.starts()
+        k = bisect_right(starts, i)
+        return starts[k] if k < len(starts) else len(self._doc)
+
+
+def _match_limit(sentences: _Sentences, breaks: list[int]):
+    """limit(start) for the pattern matcher: a match ends within its sentence and before a line break
+    ("turbine slots sold into 2029" / "Notes from the conference" are no debt sale)."""
+
+    def limit(start: int) -> int:
+        end = sentences.end_of(start)
+        k = bisect_right(breaks, start)
+        return min(end, breaks[k]) if k < len(breaks) else end
+
+    return limit
 
 
 def find_theme_rules(nlp: Language) -> ThemeRules | None:
