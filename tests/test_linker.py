@@ -630,3 +630,10 @@ def test_a_signed_percent_after_a_lowercase_name_is_evidence(nlp):
 
 def test_lowercase_bookrunners_link_beside_their_peers(nlp):
     assert tickers(nlp, "priced the deal overnight. morgan stanley and wells fargo ran the books.") == {"MS", "WFC"}
+
+
+def test_cat_is_caterpillar_beside_its_machines_and_southwest_a_region_beside_its_weather(nlp):
+    assert tickers(nlp, "Alpha Metallurgical has ordered eight Cat 789 haul trucks.") == {"AMR", "CAT"}
+    assert tickers(nlp, "The Cat 5 storm hit Florida; Home Depot rose.") == {"HD"}
+    assert tickers(nlp, "Nucor to idle Kingman rebar mill as Southwest construction slows") == {"NUE"}
+    assert tickers(nlp, "Southwest cut fares on Denver flights.") == {"LUV"}
