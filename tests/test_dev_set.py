@@ -52,6 +52,7 @@ SETS = {
     "holdout13": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout14": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout15": (150, 4, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout16": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
