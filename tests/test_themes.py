@@ -220,6 +220,20 @@ def test_fast_matcher_orth_and_flags():
     assert [doc[s:e].text for s, e in find_pattern_matches(compiled, table)] == ["2025 Fed"]
 
 
+def test_fast_matcher_keeps_a_shorter_match_inside_the_limit():
+    nlp = spacy.blank("en")
+    pattern = [{"LOWER": "money"}, {"OP": "{0,6}"}, {"LOWER": {"IN": ["utilities", "semiconductors"]}}]
+    compiled = compile_pattern(pattern, nlp.vocab.strings.add)
+    doc = nlp("Money hides in utilities\n\nMoney left semiconductors")
+    unbounded = TokenColumns(len(doc), lambda name: doc.to_array(name).tolist())
+    assert [doc[s:e].text for s, e in find_pattern_matches(compiled, unbounded)][0].endswith("semiconductors")
+    breaks = [i for i, t in enumerate(doc) if "\n" in t.text]
+    table = TokenColumns(len(doc), lambda name: doc.to_array(name).tolist(),
+                         limit=lambda start: next((b for b in breaks if b > start), len(doc)))
+    assert [doc[s:e].text for s, e in find_pattern_matches(compiled, table)] == [
+        "Money hides in utilities", "Money left semiconductors"]
+
+
 # --- the component ------------------------------------------------------------------------------
 
 

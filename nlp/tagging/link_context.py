@@ -109,7 +109,6 @@ def has_appositive_descriptor(view: DocView, ctx: Context, end: int) -> bool:
     return view.lower(end + 2) in nouns or (end + 3 < view.n and view.lower(end + 3) in nouns)
 
 
-
 def opens_relative_clause(view: DocView, end: int) -> bool:
     """A relative clause about the name ending at token `end`: "Apple, which collects ...",
     "Target, whose stores ..."."""

@@ -214,9 +214,7 @@ class ThemeRules:
                     tokens.n, lambda name: doc.to_array(IDS[name]).tolist(), tokens.lowers(), tokens.orth,
                     _match_limit(sentences, tokens.flagged(self._break_bit)),
                 )
-            for start, end in find_pattern_matches_near(pattern, table, positions):
-                if self._spans_line_break(tokens, start, end):
-                    continue
+            for start, end in find_pattern_matches_near(pattern, table, positions):  # bounded by _match_limit
                 _slots(found, info.theme)[0].append(
                     _new_tuple(Candidate, (info.key, info.kind, "pattern", start, end, info.use_veto))
                 )
