@@ -637,3 +637,11 @@ def test_cat_is_caterpillar_beside_its_machines_and_southwest_a_region_beside_it
     assert tickers(nlp, "The Cat 5 storm hit Florida; Home Depot rose.") == {"HD"}
     assert tickers(nlp, "Nucor to idle Kingman rebar mill as Southwest construction slows") == {"NUE"}
     assert tickers(nlp, "Southwest cut fares on Denver flights.") == {"LUV"}
+
+
+def test_a_brand_model_is_its_parent_and_a_ship_class_is_no_carmaker(nlp):
+    text = "Regulators opened a probe into 140,000 Lincoln Aviator SUVs. The parent's shares slipped 1%."
+    assert tickers(nlp, text) == {"F"}
+    assert tickers(nlp, "Huntington Ingalls wins Ford-class carrier work") == {"HII"}
+    # a short name means the company whose longer name or alias is in the text
+    assert tickers(nlp, "Ford Recalls Lincoln SUVs\n\nFord is recalling 142,000 Lincoln Aviator SUVs.") == {"F"}

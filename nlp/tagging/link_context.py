@@ -121,3 +121,8 @@ def is_signed_move_after(view: DocView, end: int) -> bool:
         return False
     word = view.word(end)
     return len(word) > 1 and word[0] in "+-\u2212" and word[1].isdigit()
+
+
+def is_hyphen_joined(view: DocView, i: int) -> bool:
+    """Token i is a hyphen glued to the words on both sides ("Ford-class")."""
+    return 0 < i < view.n - 1 and view.word(i) == "-" and view.glued(i - 1) and view.glued(i)

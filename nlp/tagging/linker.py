@@ -48,6 +48,7 @@ from nlp.tagging.link_candidates import (
 from nlp.tagging.link_context import (
     has_appositive_descriptor,
     is_inside_headline_phrase,
+    is_hyphen_joined,
     is_institution_after,
     is_next_to_proper_word,
     is_place_after,
@@ -358,7 +359,7 @@ class TickerLinker:
         symbols = self.gazetteer.symbols
         full = {
             c.entry.text: c.symbol for c in candidates
-            if c.method == "name" and not c.ambiguous and c.entry is not None and not c.entry.text.isupper()
+            if c.method in _NAMES and not c.ambiguous and c.entry is not None and not c.entry.text.isupper()
         }
         named, multiword = set(full.values()), {s for t, s in full.items() if " " in t}
         for c in candidates:
@@ -450,6 +451,8 @@ class TickerLinker:
         nxt = find_next_word(view, c.end)
         if nxt is not None and is_listed(view.lower(nxt), ctx.negative_next, text, generic):
             return "context"
+        if nxt is not None and is_hyphen_joined(view, nxt) and is_listed(view.lower(nxt + 1), ctx.negative_next, text, generic):
+            return "context"  # "Ford-class carrier": the word after the hyphen
         if c.start > 0:
             prev = view.lower(c.start - 1)
             if c.ambiguous and prev in ctx.person_titles:
