@@ -53,6 +53,8 @@ SETS = {
     "holdout14": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout15": (150, 4, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout16": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout17": (150, 4, 3, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout18": (150, 6, 2, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
