@@ -479,6 +479,26 @@ def test_link_context_predicates_read_a_view_and_the_word_lists():
     assert not is_place_after(_view("Apple, Texas Instruments and Intel rose on the news today."), ctx, 1)
 
 
+def test_a_town_after_a_preposition_of_place_is_read_as_the_town():
+    from nlp.tagging.gazetteer import load_gazetteer
+    from nlp.tagging.link_context import is_town_after_preposition
+
+    ctx = load_gazetteer().context
+    view = _view("Legislators in Dover passed a bill; Dover shares rose; Apple opened a store in Dover.")
+    assert is_town_after_preposition(view, ctx, "Dover", 2)
+    assert not is_town_after_preposition(view, ctx, "Dover", 7)  # no preposition before it
+    assert not is_town_after_preposition(view, ctx, "Apple", 0)  # not a town
+
+
+def test_business_words_do_not_make_a_town_the_company(nlp):
+    text = "Legislators in Dover passed a bill requiring data centers to pay for grid upgrades."
+    assert tickers(nlp, text) == set()
+    assert tickers(nlp, "Dover shares rose after the industrial maker raised guidance.") == {"DOV"}
+    assert tickers(nlp, "Ads in 'Abbott Elementary' cost 15% more this season.") == set()  # a school, named
+    assert tickers(nlp, "Moog Music, the private synthesizer maker, is cutting 40 jobs.") == set()
+    assert tickers(nlp, "Moog shares rose 3% after the aerospace supplier raised its outlook.") == {"MOG.A"}
+
+
 def test_in_a_crypto_post_a_token_cashtag_is_the_token(nlp):
     assert tickers(nlp, "$STX +14% since Stacks shipped sBTC, $BTC at 118k, $MSTR +6%") == {"MSTR"}
     assert tickers(nlp, "$COIN $CRO-USD - Crypto exchange cuts staff again") == {"COIN"}

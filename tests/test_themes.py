@@ -166,6 +166,12 @@ def test_excluded_sense_holds_for_the_whole_text():
     assert [c.start for c, _ in hits] == [50, 60]
 
 
+def test_context_inside_an_excluded_span_vouches_for_nothing():
+    # "grass-fed ... to cut feed bills": the excluded "grass-fed" holds the context word "fed"
+    assert extract_theme_hits([cand(5, 6, "ambiguous")], context=[(3, 4)], exclude=[(1, 4)], window=5) == []
+    assert extract_theme_hits([cand(5, 6, "ambiguous")], context=[(3, 4)], window=5)
+
+
 def test_ambiguous_cue_needs_context_within_window():
     assert extract_theme_hits([cand(5, 6, "ambiguous")], context=[(20, 21)], window=5) == []
     hits = extract_theme_hits([cand(5, 6, "ambiguous")], context=[(9, 10)], window=5)

@@ -316,6 +316,8 @@ class Context:
     state_codes: frozenset[str] = frozenset()  # as written: "DE", "NY"
     descriptor_nouns: frozenset[str] = frozenset()
     institutions: frozenset[str] = frozenset()
+    towns: frozenset[str] = frozenset()  # names as written: "Dover", "Hartford"
+    place_preps: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,8 @@ def build_context(raw: Mapping) -> Context:
         state_codes=frozenset(str(w) for w in raw.get("state_codes", ())),
         descriptor_nouns=lower_set("descriptor_nouns"),
         institutions=lower_set("institutions"),
+        towns=frozenset(str(w) for w in raw.get("towns", ())),
+        place_preps=lower_set("place_preps"),
     )
 
 

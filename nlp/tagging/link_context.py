@@ -57,6 +57,12 @@ def is_place_after(view: DocView, ctx: Context, i: int) -> bool:
     return one in ctx.places and _phrase_ends(view, i + 2)
 
 
+def is_town_after_preposition(view: DocView, ctx: Context, name: str, start: int) -> bool:
+    """"Legislators in Dover", "a plant near Hartford": a name that is also a town, right after a
+    preposition of place; such a name needs more than a business word nearby to be the company."""
+    return name in ctx.towns and start > 0 and view.lower(start - 1) in ctx.place_preps
+
+
 def _phrase_ends(view: DocView, i: int) -> bool:
     """No capitalised word at token i: "Dover, Delaware, hosts" but not "Texas Instruments"."""
     if i >= view.n:

@@ -54,6 +54,7 @@ from nlp.tagging.link_context import (
     is_place_after,
     is_signed_move_after,
     is_titled_person,
+    is_town_after_preposition,
     opens_relative_clause,
 )
 from nlp.tagging.mentions import Mention
@@ -388,6 +389,8 @@ class TickerLinker:
     def _local_evidence(self, view: DocView, c: LinkCandidate, candidates: list[LinkCandidate]) -> bool:
         """Another accepted company in the same segment, a subject verb right after the
         name ("Target said"), a possessive of a named thing, or a corporate cue nearby."""
+        if c.entry is not None and is_town_after_preposition(view, self.context, c.entry.text, c.start):
+            return self._has_own_cue(view, c)  # "lawmakers in Dover passed a bill on data centers"
         seg = view.segment_id(c.start)
         # Not for a lower-case writer's word-like name: in chat, "fill the gap" sits beside "$AMZN".
         if not c.lowercase and any(o is not c and o.accepted and view.segment_id(o.start) == seg for o in candidates):

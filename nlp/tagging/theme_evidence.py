@@ -119,7 +119,8 @@ def extract_theme_hits(
       headline's "Spring listings" are homes too);
     - an ambiguous cue counts only with a context span near it (within ``window`` tokens, or in the same
       sentence when ``window`` is None) and no veto span near; a context span that is itself an
-      ambiguous cue does not count, so ambiguous words cannot vouch for each other ("cut ... rates");
+      ambiguous cue does not count, so ambiguous words cannot vouch for each other ("cut ... rates"),
+      and neither does one inside an ``exclude`` span;
     - a cue with ``use_veto`` is dropped when a veto span is near;
     - overlapping cues keep the heaviest (then longest) one;
     - a pattern match that runs from one sentence into the next is dropped.
@@ -129,6 +130,8 @@ def extract_theme_hits(
     ambiguous = {(c[3], c[4]) for c in candidates if c[1] == "ambiguous"}
     if ambiguous:
         context = [span for span in context if span not in ambiguous]
+    if exclude and context:  # a near miss vouches for nothing: "grass-fed" is no Fed beside "cut"
+        context = [span for span in context if not _overlaps_any(span[0], span[1], exclude)]
     excluded = {c[0] for c in candidates if _overlaps_any(c[3], c[4], exclude)} if exclude else ()
     kept = []
     for cand in candidates:
