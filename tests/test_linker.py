@@ -499,6 +499,20 @@ def test_business_words_do_not_make_a_town_the_company(nlp):
     assert tickers(nlp, "Moog shares rose 3% after the aerospace supplier raised its outlook.") == {"MOG.A"}
 
 
+def test_a_lowercase_word_before_a_hyphen_or_an_auxiliary_is_the_word(nlp):
+    post = "call me uber-bullish, but my target is $520 by spring. long $tsla, no options."
+    assert tickers(nlp, post) == {"TSLA"}
+    assert tickers(nlp, "general electric isn't on my list, ge aerospace barely pays anything.") == {"GE"}
+
+
+def test_brand_units_and_acronyms_named_like_companies(nlp):
+    assert tickers(nlp, "Amazon Pharmacy will handle home delivery in most states.") == {"AMZN"}
+    assert tickers(nlp, "The Army will buy more of Bell's MV-75 tiltrotor.") == {"TXT"}
+    assert tickers(nlp, "Kristen Bell said the show was renewed.") == set()
+    assert tickers(nlp, "Software sequences the CNC machines on the shop floor.") == set()
+    assert tickers(nlp, "Carrier checks suggest iPhone Air sales are tracking below plan.") == {"AAPL"}
+
+
 def test_in_a_crypto_post_a_token_cashtag_is_the_token(nlp):
     assert tickers(nlp, "$STX +14% since Stacks shipped sBTC, $BTC at 118k, $MSTR +6%") == {"MSTR"}
     assert tickers(nlp, "$COIN $CRO-USD - Crypto exchange cuts staff again") == {"COIN"}

@@ -257,6 +257,8 @@ class TickerLinker:
         if all(w.isupper() or not w.isalpha() for w in words) and view.shape(start) == "caps":
             return entries[0], False
         glued = start > 0 and view.glued(start - 1) and view.word(start - 1)[-1] in "-/"
+        # "uber-bullish": a word joined to the next one by a hyphen is a prefix, not a name
+        glued = glued or (end + 1 < view.n and view.glued(end - 1) and view.word(end) == "-" and view.glued(end))
         if not glued and not any(w[:1].isupper() for w in words) and view.writes_lowercase():
             for entry in entries:
                 if not is_lowercase_slang(entry.text, self.gazetteer.lowercase_stop):
@@ -400,7 +402,8 @@ class TickerLinker:
             verb = view.lower(nxt)
             if verb in self.context.subject_verbs:
                 return True
-            if view.shape(c.start) == "plain" and (verb in self.context.subject_aux or nxt > c.end):
+            one_lowercase_word = c.lowercase and c.end - c.start == 1  # "my target is $520"
+            if view.shape(c.start) == "plain" and (verb in self.context.subject_aux or nxt > c.end) and not one_lowercase_word:
                 return True  # "Amazon will ...", or a possessive in prose: "Meta's Llama"
             if nxt > c.end and view.starts_segment(c.start):
                 return True  # a headline opening with a possessive: "Apple's Agentic Moment"
