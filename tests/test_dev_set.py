@@ -59,6 +59,8 @@ SETS = {
     "holdout20": (150, 8, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout21": (150, 4, 3, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout22": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout23": (150, 6, 1, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout24": (150, 4, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
