@@ -63,6 +63,11 @@ def is_town_after_preposition(view: DocView, ctx: Context, name: str, start: int
     return name in ctx.towns and start > 0 and view.lower(start - 1) in ctx.place_preps
 
 
+def is_product_apposition(view: DocView, ctx: Context, start: int) -> bool:
+    """"its machine-learning engine, Axon, ...": a name set off after a product noun names the product."""
+    return start >= 2 and view.word(start - 1) == "," and view.lower(start - 2) in ctx.product_nouns
+
+
 def _phrase_ends(view: DocView, i: int) -> bool:
     """No capitalised word at token i: "Dover, Delaware, hosts" but not "Texas Instruments"."""
     if i >= view.n:

@@ -52,6 +52,7 @@ from nlp.tagging.link_context import (
     is_institution_after,
     is_next_to_proper_word,
     is_place_after,
+    is_product_apposition,
     is_signed_move_after,
     is_titled_person,
     is_town_after_preposition,
@@ -311,6 +312,8 @@ class TickerLinker:
         here = {w for c in candidates if c.method == "block" and c.entry for w in c.entry.text.split()}
         conflicted = here | self.gazetteer.discourse_only
         self._retarget_to_named_companies(candidates)
+        # Block first, then accept: a name this text uses for a person or a place anywhere ("Gov. Greg
+        # Abbott", "IRON MOUNTAIN, Mich.") needs evidence everywhere in it, also before that use.
         for c in candidates:
             if c.method in _NAMES:
                 reason = self._blocked(view, c)
@@ -319,7 +322,8 @@ class TickerLinker:
                     if reason == "entity" and c.entry is not None:
                         conflicted.add(c.entry.text)
                         here.add(c.entry.text)
-                    continue
+        for c in candidates:
+            if c.method in _NAMES:
                 if c.end < view.n and view.lower(c.end) in self.context.legal_suffixes:
                     c.accept(c.method, CONFIDENCE["evidence"])  # "Travelers Cos.": the company, named
                     continue
@@ -329,11 +333,19 @@ class TickerLinker:
                 if has_appositive_descriptor(view, self.context, c.end):
                     c.accept(c.method, CONFIDENCE["evidence"])  # "Corning, the glassmaker"
                     continue
-            if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c):
+            if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c) and not (
+                c.method != "symbol" and c.entry is not None and c.entry.text in here
+            ):
                 c.accept(c.method, CONFIDENCE[c.method])
         strong = {c.symbol for c in candidates if c.accepted}
         for c in candidates:
             if c.accepted:
+                continue
+            if c.method in _NAMES and c.entry is not None and c.entry.text in here and not self._needs_evidence(view, c):
+                # the text's person or place elsewhere: a business word beside it still names the company
+                # ("from Hershey, Pennsylvania ... Hershey said net sales rose"), a verb alone does not
+                if self._has_cue(view, c, _WINDOW) or self._has_own_cue(view, c):
+                    c.accept(c.method, CONFIDENCE["evidence"])
                 continue
             if c.entry is not None and c.entry.text in conflicted:
                 # A name that alone means something else ("Strategy") still names the company
@@ -469,6 +481,8 @@ class TickerLinker:
             return "entity"
         if c.ambiguous and is_inside_headline_phrase(view, ctx, c.start):
             return "context"
+        if c.ambiguous and is_product_apposition(view, ctx, c.start):
+            return "context"  # "its engine, Axon,": a product's name
         return None
 
     def _mention(self, view: DocView, c: LinkCandidate) -> Mention:
