@@ -18,6 +18,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Mapping, NamedTuple, Sequence
 
+import numpy
 from spacy.attrs import IDS, SENT_START
 from spacy.language import Language
 from spacy.matcher import Matcher
@@ -306,8 +307,11 @@ class _Sentences:
     def starts(self) -> list[int]:
         if self._starts is None:
             doc = self._doc
-            flags = doc.to_array([SENT_START]).tolist() if doc.has_annotation("SENT_START") else []
-            self._starts = [0] + [j for j, flag in enumerate(flags) if flag == 1 and j]
+            if doc.has_annotation("SENT_START"):  # one vectorised pass, not a Python loop over tokens
+                found = numpy.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+                self._starts = found if found[:1] == [0] else [0] + found
+            else:
+                self._starts = [0]
         return self._starts
 
     def sent_of(self, i: int) -> int:
