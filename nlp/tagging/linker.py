@@ -314,14 +314,9 @@ class TickerLinker:
         self._retarget_to_named_companies(candidates)
         # Block first, then accept: a name this text uses for a person or a place anywhere ("Gov. Greg
         # Abbott", "IRON MOUNTAIN, Mich.") needs evidence everywhere in it, also before that use.
-        for c in candidates:
-            if c.method in _NAMES:
-                reason = self._blocked(view, c)
-                if reason:
-                    c.method = "rejected"
-                    if reason == "entity" and c.entry is not None:
-                        conflicted.add(c.entry.text)
-                        here.add(c.entry.text)
+        for text in self._reject_blocked(view, candidates):
+            conflicted.add(text)
+            here.add(text)
         for c in candidates:
             if c.method in _NAMES:
                 if c.end < view.n and view.lower(c.end) in self.context.legal_suffixes:
@@ -333,15 +328,13 @@ class TickerLinker:
                 if has_appositive_descriptor(view, self.context, c.end):
                     c.accept(c.method, CONFIDENCE["evidence"])  # "Corning, the glassmaker"
                     continue
-            if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c) and not (
-                c.method != "symbol" and c.entry is not None and c.entry.text in here
-            ):
+            if c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c) and not _named_otherwise(c, here):
                 c.accept(c.method, CONFIDENCE[c.method])
         strong = {c.symbol for c in candidates if c.accepted}
         for c in candidates:
             if c.accepted:
                 continue
-            if c.method in _NAMES and c.entry is not None and c.entry.text in here and not self._needs_evidence(view, c):
+            if _named_otherwise(c, here) and not self._needs_evidence(view, c):
                 # the text's person or place elsewhere: a business word beside it still names the company
                 # ("from Hershey, Pennsylvania ... Hershey said net sales rose"), a verb alone does not
                 if self._has_cue(view, c, _WINDOW) or self._has_own_cue(view, c):
@@ -366,6 +359,19 @@ class TickerLinker:
             known = strong if c.entry is not None and c.entry.text in conflicted else established
             if c.symbol in known and (c.method != "symbol" or self._has_cue(view, c, 4)):
                 c.accept("discourse", CONFIDENCE["discourse"])
+
+    def _reject_blocked(self, view: DocView, candidates: list[LinkCandidate]) -> list[str]:
+        """Reject the names that cannot be the company here; returns the names this text uses for
+        another entity (a person, a place, an institution, a longer proper name)."""
+        other = []
+        for c in candidates:
+            if c.method in _NAMES:
+                reason = self._blocked(view, c)
+                if reason:
+                    c.method = "rejected"
+                    if reason == "entity" and c.entry is not None:
+                        other.append(c.entry.text)
+        return other
 
     def _retarget_to_named_companies(self, candidates: list[LinkCandidate]) -> None:
         """A short form means the company named in full in the same text, not its namesake:
@@ -489,6 +495,11 @@ class TickerLinker:
         start, end, text = view.char_span(c.start, c.end)
         confidence = min(c.confidence, CONFIDENCE["lowercase"]) if c.lowercase else c.confidence
         return Mention(c.symbol, start, end, text, c.final_method, confidence)
+
+
+def _named_otherwise(c: LinkCandidate, here: set[str]) -> bool:
+    """A name this text also uses for another entity ("Gov. Greg Abbott", "Dominion Voting")."""
+    return c.method in _NAMES and c.entry is not None and c.entry.text in here
 
 
 class _Marks:
