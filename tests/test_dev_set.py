@@ -61,6 +61,8 @@ SETS = {
     "holdout22": (150, 6, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout23": (150, 6, 1, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout24": (150, 4, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout25": (150, 6, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout26": (150, 6, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
