@@ -505,6 +505,16 @@ def test_a_lowercase_word_before_a_hyphen_or_an_auxiliary_is_the_word(nlp):
     assert tickers(nlp, "general electric isn't on my list, ge aerospace barely pays anything.") == {"GE"}
 
 
+def test_places_lists_and_short_names(nlp):
+    assert tickers(nlp, "Lorry queues at the Port of Dover stretched for nine miles on Friday.") == set()
+    assert tickers(nlp, "Jacobs, Eaton and Cummins all beat the broader market in March.") == {"J", "ETN", "CMI"}
+    assert tickers(nlp, "Applied and Lam each rose 5% after TSMC raised its spending plan for chip tools.") == {
+        "AMAT", "LRCX", "TSM"}
+    assert tickers(nlp, "Card spending rose 2.3%, according to the Bank of America Institute.") == {"BAC"}
+    assert tickers(nlp, "The Bank of England's MPC held rates; the PRA said buffers were ample.") == set()
+    assert tickers(nlp, "Uber-wealthy fans booked whole floors, said the GM of the hotel.") == set()
+
+
 def test_brand_units_and_acronyms_named_like_companies(nlp):
     assert tickers(nlp, "Amazon Pharmacy will handle home delivery in most states.") == {"AMZN"}
     assert tickers(nlp, "The Army will buy more of Bell's MV-75 tiltrotor.") == {"TXT"}

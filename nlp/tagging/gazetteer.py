@@ -318,6 +318,7 @@ class Context:
     institutions: frozenset[str] = frozenset()
     towns: frozenset[str] = frozenset()  # names as written: "Dover", "Hartford"
     place_preps: frozenset[str] = frozenset()
+    place_nouns: frozenset[str] = frozenset()
     product_nouns: frozenset[str] = frozenset()
 
 
@@ -427,6 +428,7 @@ def build_context(raw: Mapping) -> Context:
         institutions=lower_set("institutions"),
         towns=frozenset(str(w) for w in raw.get("towns", ())),
         place_preps=lower_set("place_preps"),
+        place_nouns=lower_set("place_nouns"),
         product_nouns=lower_set("product_nouns"),
     )
 

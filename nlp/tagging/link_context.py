@@ -34,10 +34,11 @@ def is_given_name(word: str) -> bool:
     return word.isalpha() and word[0].isupper() and not word.isupper()
 
 
-def is_institution_after(view: DocView, ctx: Context, end: int) -> bool:
+def is_institution_after(view: DocView, ctx: Context, end: int, one_word: bool = True) -> bool:
     """"Hershey Medical Center", "Dell Medical School": a hospital, school or museum named after the
-    company's namesake, right after the name ending at `end`; not judged in headline case."""
-    if end >= view.n or view.shape(end) != "plain":
+    company's namesake, right after the one-word name ending at `end`; not judged in headline case. After
+    a name of several words it is the company's own ("Bank of America Institute")."""
+    if not one_word or end >= view.n or view.shape(end) != "plain":
         return False
     one = view.lower(end)
     two = f"{one} {view.lower(end + 1)}" if end + 1 < view.n else one
@@ -58,9 +59,22 @@ def is_place_after(view: DocView, ctx: Context, i: int) -> bool:
 
 
 def is_town_after_preposition(view: DocView, ctx: Context, name: str, start: int) -> bool:
-    """"Legislators in Dover", "a plant near Hartford": a name that is also a town, right after a
-    preposition of place; such a name needs more than a business word nearby to be the company."""
-    return name in ctx.towns and start > 0 and view.lower(start - 1) in ctx.place_preps
+    """"Legislators in Dover", "a plant near Hartford", "the Port of Dover": a name that is also a town,
+    right after a preposition of place or a place noun and "of"; such a name needs more than a business
+    word nearby to be the company."""
+    if name not in ctx.towns or start == 0:
+        return False
+    prev = view.lower(start - 1)
+    return prev in ctx.place_preps or (prev == "of" and start > 1 and view.lower(start - 2) in ctx.place_nouns)
+
+
+def is_listed_beside(view: DocView, start: int, end: int, others: list[tuple[int, int]]) -> bool:
+    """"Jacobs, Eaton and Cummins": the name at [start, end) is an item of a list whose next or
+    previous item is one of `others` (spans of names accepted as companies)."""
+    joins = {",", "and", "&"}
+    after = end + 1 < view.n and view.lower(end) in joins
+    before = start > 1 and view.lower(start - 1) in joins
+    return any((after and s == end + 1) or (before and e == start - 1) for s, e in others)
 
 
 def is_product_apposition(view: DocView, ctx: Context, start: int) -> bool:

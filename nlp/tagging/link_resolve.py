@@ -21,6 +21,7 @@ from nlp.tagging.link_context import (
     is_hyphen_joined,
     is_inside_headline_phrase,
     is_institution_after,
+    is_listed_beside,
     is_next_to_proper_word,
     is_place_after,
     is_product_apposition,
@@ -74,6 +75,7 @@ class Resolver:
             if plain and not _named_otherwise(c, here):
                 c.accept(c.method, CONFIDENCE[c.method])
         strong = {c.symbol for c in candidates if c.accepted}
+        accepted_spans = [(c.start, c.end) for c in candidates if c.accepted]
         for c in candidates:
             if c.accepted:
                 continue
@@ -85,8 +87,11 @@ class Resolver:
                 continue
             if c.entry is not None and c.entry.text in conflicted:
                 # A name that alone means something else ("Strategy") still names the company
-                # beside a word of its own ("bitcoin"), unless this text uses it for another entity.
-                if c.method in NAMES and c.entry.text not in here and self._has_own_cue(view, c):
+                # beside a word of its own ("bitcoin") or as an item of a list of companies ("Jacobs,
+                # Eaton and Cummins"), unless this text uses it for another entity.
+                if c.method in NAMES and c.entry.text not in here and (
+                    self._has_own_cue(view, c) or is_listed_beside(view, c.start, c.end, accepted_spans)
+                ):
                     c.accept(c.method, CONFIDENCE["evidence"])
                 continue
             if c.method in NAMES and self._local_evidence(view, c, candidates):
@@ -209,7 +214,8 @@ class Resolver:
         or part of another proper name); None when nothing blocks it. The "*" lists
         apply to names that need evidence."""
         ctx = self.context
-        if (is_titled_person(view, ctx, c.start) or is_institution_after(view, ctx, c.end)
+        one_word = c.end - c.start == 1
+        if (is_titled_person(view, ctx, c.start) or is_institution_after(view, ctx, c.end, one_word)
                 or is_place_after(view, ctx, c.end)):
             return "entity"
         text = c.entry.text if c.entry else ""
