@@ -689,3 +689,21 @@ def test_a_brand_model_is_its_parent_and_a_ship_class_is_no_carmaker(nlp):
     assert tickers(nlp, "Huntington Ingalls wins Ford-class carrier work") == {"HII"}
     # a short name means the company whose longer name or alias is in the text
     assert tickers(nlp, "Ford Recalls Lincoln SUVs\n\nFord is recalling 142,000 Lincoln Aviator SUVs.") == {"F"}
+
+
+def test_the_pipeline_tokenises_like_a_blank_english_pipeline_with_a_fresh_tokenizer():
+    # Building the components tokenises thousands of names and phrases, which would fill spaCy's
+    # tokenizer cache; the pipeline then gets a fresh tokenizer with the same settings.
+    from nlp.tagging.pipeline import _renew_tokenizer_cache, build_pipeline
+
+    nlp = build_pipeline()
+    blank = spacy.blank("en")
+    before = blank.tokenizer
+    _renew_tokenizer_cache(blank)
+    assert blank.tokenizer is not before
+    texts = ["$BRK-B (NYSE: CAT) rose 2.5% to $1,234.56; see https://x.co/a?b=1 :)", "U.S.-made chips, e.g. Nvidia's",
+             "Ford-class carrier -- 'quoted' text\n\nNew paragraph", "sold my nvda lol... #AI @user"]
+    for text in texts:
+        assert [t.text for t in nlp.make_doc(text)] == [t.text for t in blank.make_doc(text)]
+    assert nlp.tokenizer.rules == blank.tokenizer.rules
+    assert nlp.tokenizer.max_cache_size == blank.tokenizer.max_cache_size

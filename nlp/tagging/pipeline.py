@@ -62,9 +62,28 @@ def build_pipeline(
 def _cached_pipeline(config: str, themes_dir, gazetteer_dir, user_theme_dirs: tuple, base_model):
     _register_factories()
     cfg = load_pipeline_config(Path(config), build_config_overrides(themes_dir, gazetteer_dir, user_theme_dirs))
-    if base_model:
-        return _build_on_model(cfg, base_model)
-    return _build_from_config(cfg, config)
+    nlp = _build_on_model(cfg, base_model) if base_model else _build_from_config(cfg, config)
+    _renew_tokenizer_cache(nlp)
+    return nlp
+
+
+def _renew_tokenizer_cache(nlp) -> None:
+    """Give the pipeline a tokenizer with the same settings and an empty cache.
+
+    spaCy's tokenizer caches at most `max_cache_size` text chunks and stops caching when full. Building
+    the components tokenises thousands of names, aliases and theme phrases, which would fill that cache
+    with them and leave news text uncached: tokenisation then ran about 1.7x slower than in a fresh
+    `spacy.blank("en")` (78 against 47 µs/doc on the sample)."""
+    from spacy.tokenizer import Tokenizer
+
+    old = nlp.tokenizer
+    if type(old) is not Tokenizer:  # a custom tokenizer: leave it as the user built it
+        return
+    nlp.tokenizer = Tokenizer(
+        nlp.vocab, rules=old.rules, prefix_search=old.prefix_search, suffix_search=old.suffix_search,
+        infix_finditer=old.infix_finditer, token_match=old.token_match, url_match=old.url_match,
+        faster_heuristics=old.faster_heuristics, max_cache_size=old.max_cache_size,
+    )
 
 
 def _register_factories() -> None:
