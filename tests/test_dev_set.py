@@ -63,6 +63,8 @@ SETS = {
     "holdout24": (150, 4, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout25": (150, 6, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout26": (150, 6, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout27": (150, 4, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout28": (150, 6, 2, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
