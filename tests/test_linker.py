@@ -515,6 +515,12 @@ def test_places_lists_and_short_names(nlp):
     assert tickers(nlp, "Uber-wealthy fans booked whole floors, said the GM of the hotel.") == set()
 
 
+def test_a_name_with_an_ampersand_at_a_sentence_end(nlp):
+    doc = nlp("It keeps winning customers from both Verizon and AT&T.")
+    assert [(m.symbol, m.text) for m in doc._.mentions] == [("VZ", "Verizon"), ("T", "AT&T")]
+    assert tickers(nlp, "Snap take: this was a monster quarter for the accelerator business.") == set()
+
+
 def test_brand_units_and_acronyms_named_like_companies(nlp):
     assert tickers(nlp, "Amazon Pharmacy will handle home delivery in most states.") == {"AMZN"}
     assert tickers(nlp, "The Army will buy more of Bell's MV-75 tiltrotor.") == {"TXT"}

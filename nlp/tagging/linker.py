@@ -102,12 +102,13 @@ class TickerLinker:
         self._word_codes = word_codes if word_codes is not None else WordCodes(nlp.vocab)
         self.names = PhraseIndex()
         for entry in build_entries(gazetteer):
-            pattern = nlp.make_doc(entry.text)
-            entries = self.names.get(pattern)
-            if entries is None:
-                entries = []
-                self.names.add(pattern, entries)
-            entries.append(Entry(**{**entry.__dict__, "caps": build_caps(pattern)}))
+            for form in _written_forms(entry.text):
+                pattern = nlp.make_doc(form)
+                entries = self.names.get(pattern)
+                if entries is None:
+                    entries = []
+                    self.names.add(pattern, entries)
+                entries.append(Entry(**{**entry.__dict__, "caps": build_caps(pattern)}))
         # The tokens each rule starts from, as bits of the pipeline's word codes.
         self._name_anchors = self.names.anchors()
         self._vocab = nlp.vocab
@@ -289,8 +290,18 @@ class TickerLinker:
 
     def _mention(self, view: DocView, c: LinkCandidate) -> Mention:
         start, end, text = view.char_span(c.start, c.end)
+        if text.endswith(".") and c.entry is not None and not c.entry.text.endswith("."):
+            end, text = end - 1, text[:-1]  # "AT&T." at a sentence's end: the name without the full stop
         confidence = min(c.confidence, CONFIDENCE["lowercase"]) if c.lowercase else c.confidence
         return Mention(c.symbol, start, end, text, c.final_method, confidence)
+
+
+def _written_forms(name: str) -> tuple[str, ...]:
+    """The name, and for a one-word name with "&" also the form spaCy keeps as one token at a sentence's
+    end ("AT&T." is one token, so "AT&T" alone would not match it)."""
+    if "&" in name and " " not in name and name[-1:].isalpha():
+        return (name, name + ".")
+    return (name,)
 
 
 class _Marks:
