@@ -713,3 +713,16 @@ def test_the_pipeline_tokenises_like_a_blank_english_pipeline_with_a_fresh_token
         assert [t.text for t in nlp.make_doc(text)] == [t.text for t in blank.make_doc(text)]
     assert nlp.tokenizer.rules == blank.tokenizer.rules
     assert nlp.tokenizer.max_cache_size == blank.tokenizer.max_cache_size
+
+
+def test_list_items_and_product_appositions_read_from_a_view():
+    from nlp.tagging.gazetteer import load_gazetteer
+    from nlp.tagging.link_context import is_listed_beside, is_product_apposition
+
+    view = _view("Jacobs, Eaton and Cummins rose; its engine, Axon, grew.")
+    eaton, cummins = (2, 3), (4, 5)
+    assert is_listed_beside(view, 0, 1, [eaton]) and is_listed_beside(view, 4, 5, [eaton])
+    assert not is_listed_beside(view, 0, 1, [cummins])  # not the next item
+    ctx = load_gazetteer().context
+    axon = [view.word(i) for i in range(view.n)].index("Axon")
+    assert is_product_apposition(view, ctx, axon) and not is_product_apposition(view, ctx, 2)
