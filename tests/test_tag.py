@@ -12,7 +12,9 @@ from spacy.tokens import Doc
 
 from nlp.errors import NarrativeError
 from nlp.tagging.mentions import Mention
-from nlp.tagging.tag import build_tag_text, iter_jsonl, parse_jsonl_line, parse_record, tag_record, tag_records
+from nlp.tagging.tag import (
+    build_tag_text, find_unreadable_date, iter_jsonl, parse_jsonl_line, parse_record, tag_record, tag_records,
+)
 
 if not Doc.has_extension("mentions"):
     Doc.set_extension("mentions", default=None)
@@ -202,6 +204,23 @@ def test_cli_tag_strict_stops_with_exit_2(cli, tmp_path):
     assert result.exit_code == 2
     assert "line 2" in result.stderr and "field 'id' is required" in result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [1]
+
+
+def test_find_unreadable_date():
+    assert find_unreadable_date({"id": 1, "text": "a", "published": "yesterday"}) == "yesterday"
+    assert find_unreadable_date({"id": 1, "text": "a", "published": "2026-03-04T14:10:00Z"}) is None
+    assert find_unreadable_date({"id": 1, "text": "a", "published": "Tue, 04 Mar 2026 14:10:00 GMT"}) is None
+    assert find_unreadable_date({"id": 1, "text": "a"}) is None and find_unreadable_date({"published": " "}) is None
+
+
+def test_cli_tag_warns_of_an_unreadable_date_and_tags_the_record(cli):
+    runner, app = cli
+    line = json.dumps({"id": "d", "text": "$NVDA rallied.", "published": "yesterday"}) + "\n"
+    result = runner.invoke(app, ["tag", "-", "--no-model"], input=line)
+    assert result.exit_code == 0, result.output
+    assert "line 1 (id 'd'): 'published' is no date we can read ('yesterday')" in result.stderr
+    assert "tagged 1 record(s), 1 with an unreadable date" in result.stderr
+    assert json.loads(result.stdout)["tickers"] == ["NVDA"]
 
 
 def test_cli_tag_stdin_to_stdout(cli):

@@ -29,11 +29,11 @@ def tag(
     (the good lines are all written); --strict stops there with exit 2.
     """
     from nlp.tagging.pipeline import build_pipeline
-    from nlp.tagging.tag import iter_jsonl, parse_jsonl_line, tag_records
+    from nlp.tagging.tag import find_unreadable_date, iter_jsonl, parse_jsonl_line, tag_records
 
     nlp = build_pipeline(themes_dir=themes_dir)
     classifier = None if no_model else _load_classifier(model)
-    state = {"bad": 0, "stopped": None}
+    state = {"bad": 0, "stopped": None, "undated": 0}
 
     def records():
         for lineno, line in iter_jsonl(input):
@@ -46,12 +46,19 @@ def tag(
                 state["bad"] += 1
                 typer.echo(f"Error: {exc}", err=True)
                 continue
-            if record is not None:
-                yield record
+            if record is None:
+                continue
+            unreadable = find_unreadable_date(record)
+            if unreadable is not None:
+                state["undated"] += 1
+                typer.echo(f"Warning: line {lineno} (id {record['id']!r}): 'published' is no date we can read "
+                           f"({unreadable!r}); tagged as undated", err=True)
+            yield record
 
     n = _write_jsonl(tag_records(nlp, records(), classifier, batch_size=batch_size), output)
     skipped = f", {state['bad']} bad line(s) skipped" if state["bad"] else ""
-    typer.echo(f"tagged {n} record(s){skipped}{' (rules only)' if classifier is None else ''}", err=True)
+    undated = f", {state['undated']} with an unreadable date" if state["undated"] else ""
+    typer.echo(f"tagged {n} record(s){skipped}{undated}{' (rules only)' if classifier is None else ''}", err=True)
     if state["stopped"] is not None:
         raise NarrativeError(f"{state['stopped']} (--strict: stopped there)")
     if state["bad"]:

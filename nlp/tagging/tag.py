@@ -83,6 +83,15 @@ def build_published_date(record: Mapping) -> str | None:
     return moment.strftime("%Y-%m-%d") if moment is not None else None
 
 
+def find_unreadable_date(record: Mapping) -> str | None:
+    """The record's ``published`` when it is given but is no date we can read ("yesterday"), else None:
+    the record is still tagged, as undated (acquired companies then link their current parent)."""
+    value = record.get("published")
+    if isinstance(value, str) and value.strip() and build_published_date(record) is None:
+        return value
+    return None
+
+
 def build_tag_docs(nlp, records: Iterable[Mapping]) -> list:
     """Unprocessed Docs of the records' tag texts, each carrying its date for the pipeline
     (``doc._.published``), for ``nlp.pipe``."""
