@@ -65,6 +65,15 @@ def evaluate_dev_file(classifier, dev_path: Path, vader) -> list[dict]:
     return evaluate_dev(rows, annotations, rules, classifier.thresholds, classifier.theme_labels, vader)
 
 
+def warn_if_trained_on(dev_path: Path) -> None:
+    """Say so when the evaluated set also trains the default model (corpora/eval/splits.yaml)."""
+    from nlp.classify.paragraphs import load_training_set_names
+
+    if dev_path.stem in load_training_set_names(dev_path.parent):
+        print(f"note: {dev_path.name} also trains the default model (corpora/eval/splits.yaml): "
+              "its model figures are training figures, not estimates", file=sys.stderr)
+
+
 def evaluate_theme_ablation(model_dir: Path, dev_path: Path, threads: int, cache: Path | None = None) -> list[dict]:
     """Retrain the theme head on each cumulative weak set (cards, +rules, +similarity, +topic)
     and score each on the dev set, model alone and fused with the rules: what each step adds."""
@@ -135,6 +144,7 @@ def main() -> None:
     rows = [] if args.skip_sentiment else evaluate_sentiment(classifier, Path(args.data) if args.data else shared_data_dir(), vader)
     if Path(args.dev).is_file():
         rows += evaluate_dev_file(classifier, Path(args.dev), vader)
+        warn_if_trained_on(Path(args.dev))
     else:
         print(f"no dev set at {args.dev}: themes not evaluated", file=sys.stderr)
     if args.theme_ablation:

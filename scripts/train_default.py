@@ -69,6 +69,8 @@ def main() -> None:
     parser.add_argument("--finetune", action="store_true",
                         help="themes: after the linear head, fine-tune the whole model on the weak labels (uses --epochs, --lr, --max-length)")
     parser.add_argument("--rehearsal", type=int, default=4000, help="themes --finetune: sentiment examples mixed in")
+    parser.add_argument("--paragraphs", action="store_true",
+                        help="themes: also train on the labelled paragraphs of corpora/eval/splits.yaml (themes, and with --finetune their document and ticker sentiment)")
     parser.add_argument("--layers", type=int, default=3, help="distill: encoder layers of the student (teacher: --init)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
@@ -87,7 +89,7 @@ def main() -> None:
                                  max_length=args.max_length, seed=args.seed, threads=args.threads) if args.finetune else None
         stats = run_theme_stage(Path(args.init), Path(args.out), seed=args.seed, threads=args.threads,
                                 cache=Path(args.cache) if args.cache else None, variant=args.variant,
-                                finetune=finetune, rehearsal=args.rehearsal if args.finetune else 0)
+                                finetune=finetune, rehearsal=args.rehearsal if args.finetune else 0, paragraphs=args.paragraphs)
         print(json.dumps(stats, indent=1), flush=True)
     print(f"wall time {time.perf_counter() - started:.0f}s", flush=True)
 

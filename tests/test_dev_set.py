@@ -163,3 +163,13 @@ def test_set_contains_negatives_for_linking_and_themes(labelled_set):
     name, rows = labelled_set
     assert sum(1 for row in rows if not row["tickers"]) >= SETS[name][2]
     assert sum(1 for row in rows if not row["themes"]) >= 20
+
+
+def test_model_training_split_names_known_sets_and_keeps_the_pinned_ones_out():
+    """corpora/eval/splits.yaml: the sets that also train the classifier. The sets whose figures are
+    pinned or quoted as estimates (dev, blind, holdout, holdout18, holdout21) must stay out."""
+    import yaml
+
+    names = yaml.safe_load((EVAL_DIR / "splits.yaml").read_text(encoding="utf-8"))["model_training"]
+    assert len(names) == len(set(names)) and set(names) <= set(SETS)
+    assert not {"dev", "blind", "holdout", "holdout18", "holdout21"} & set(names)

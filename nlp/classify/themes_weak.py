@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from nlp.classify.theme_examples import load_written_examples
+from nlp.classify.theme_examples import WRITTEN_THEMES, load_written_examples
 from nlp.classify.theme_pool import load_unlabelled_pool
 from nlp.errors import NarrativeError
 
@@ -61,6 +61,8 @@ class WeakSet:
     labels: list[set[str]]
     weights: list[float]
     sources: list[str]
+    # text -> a labelled paragraph's Example (document and span sentiment too): fine-tuning trains it whole
+    sentiment: dict = field(default_factory=dict)
 
 
 def parse_theme_card(data: dict) -> ThemeCard:
@@ -112,6 +114,14 @@ def build_written_set(rows: Sequence[tuple[str, set[str]]]) -> WeakSet:
     """Step 2: written examples ``(text, theme ids)`` as hand labels (``theme_examples.py`` reads them)."""
     n = len(rows)
     return WeakSet([t for t, _ in rows], [set(labs) for _, labs in rows], [float(WRITTEN_EXAMPLE_REPEAT)] * n, ["written"] * n)
+
+
+def build_paragraph_set(examples: Sequence) -> WeakSet:
+    """Step 2b: labelled paragraphs (``paragraphs.py``: theme ids, document and span sentiment) as
+    hand labels, once each (they outnumber the written examples)."""
+    n = len(examples)
+    return WeakSet([e.text for e in examples], [set(e.themes or ()) for e in examples], [1.0] * n, [PARAGRAPH_SOURCE] * n,
+                   {e.text: e for e in examples})
 
 
 def build_rule_labels(rule_scores: Sequence[dict[str, float]], cards: Sequence[ThemeCard]) -> list[set[str]]:
@@ -181,14 +191,16 @@ def train_theme_head(model, features, weak: WeakSet, theme_ids: list[str], seed:
 
 
 def build_theme_examples(weak: WeakSet, held_in: bool = True) -> list:
-    """The weak set's held-in rows as training examples with theme ids (no sentiment label);
-    a row of weight w appears round(w) times (the cards' own sentences count more)."""
+    """The weak set's held-in rows as training examples with theme ids (and, for a labelled
+    paragraph, its sentiment labels); a row of weight w appears round(w) times (the cards' own
+    sentences count more)."""
     from nlp.classify.datasets import Example
 
     examples = []
     for text, labels, weight, source in zip(weak.texts, weak.labels, weak.weights, weak.sources):
         if is_held_out(text) != held_in:
-            examples += [Example(text, None, [], source, tuple(sorted(labels)))] * max(1, round(weight))
+            example = weak.sentiment.get(text) or Example(text, None, [], source, tuple(sorted(labels)))
+            examples += [example] * max(1, round(weight))
     return examples
 
 
@@ -222,7 +234,8 @@ def finetune_theme_model(model, tokenizer, weak: WeakSet, theme_ids: list[str], 
             "thresholds": thresholds}
 
 
-HAND_SOURCES = ("card", "written")
+PARAGRAPH_SOURCE = "paragraph"
+HAND_SOURCES = ("card", "written", PARAGRAPH_SOURCE)
 
 
 def select_calibration_rows(weak: WeakSet) -> list[tuple[str, set[str]]]:
@@ -313,7 +326,7 @@ def build_weak_sets(cards, pool, rule_scores, sim_labels, topic, written: WeakSe
 def join_weak_sets(first: WeakSet, second: WeakSet) -> WeakSet:
     """The rows of ``first`` then those of ``second``."""
     return WeakSet(first.texts + second.texts, first.labels + second.labels, first.weights + second.weights,
-                   first.sources + second.sources)
+                   first.sources + second.sources, {**first.sentiment, **second.sentiment})
 
 
 def compute_similarity_labels(cards, pool: list[str], threads: int) -> list[set[str]]:
@@ -350,8 +363,10 @@ class ThemeTraining:
 
 
 def build_theme_training(themes_dir: Path | None = None, data_dir: Path | None = None, seed: int = 13, threads: int = 2,
-                         cache: Path | None = None) -> ThemeTraining:
+                         cache: Path | None = None, paragraphs: bool = False) -> ThemeTraining:
     """Load cards and the unlabelled pool, then weak-label the pool (rules, similarity, topics).
+    ``paragraphs``: the labelled paragraphs of ``corpora/eval/splits.yaml`` join the written examples
+    (for the default eight themes only: they were judged on those).
     ``cache``: a pickle reused when present (the weak labels take minutes on 2 CPU cores)."""
     import pickle
 
@@ -372,6 +387,10 @@ def build_theme_training(themes_dir: Path | None = None, data_dir: Path | None =
         "topic": compute_label_counts([{t} for t in topic.values()]),
     }
     written = build_written_set(load_written_examples(CORPORA_DIR / "theme_examples", [c.id for c in cards]))
+    if paragraphs and {c.id for c in cards} <= WRITTEN_THEMES:
+        from nlp.classify.paragraphs import load_paragraph_examples
+
+        written = join_weak_sets(written, build_paragraph_set(load_paragraph_examples(CORPORA_DIR / "eval")))
     counts["written"] = compute_label_counts(written.labels)
     training = ThemeTraining(cards, build_weak_sets(cards, pool, rule_scores, sim_labels, topic, written), counts)
     if cache:
@@ -388,7 +407,7 @@ def compute_theme_features(model, tokenizer, texts: list[str], threads: int):
 
 def run_theme_stage(init_dir: Path, out_dir: Path, themes_dir: Path | None = None, data_dir: Path | None = None,
                     seed: int = 13, threads: int = 2, variant: str | None = None, cache: Path | None = None,
-                    finetune=None, rehearsal: int = 0, device: str = "cpu") -> dict:
+                    finetune=None, rehearsal: int = 0, device: str = "cpu", paragraphs: bool = False) -> dict:
     """Weak-label, train the theme head on the frozen model at ``init_dir``, save to ``out_dir``.
     ``finetune`` (TrainSettings): then fine-tune the whole model on the weak labels with
     ``rehearsal`` sentiment examples of the default mix (see finetune_theme_model)."""
@@ -396,7 +415,7 @@ def run_theme_stage(init_dir: Path, out_dir: Path, themes_dir: Path | None = Non
     from nlp.classify.registry import load_tokenizer
     from nlp.classify.train import save_model_card
 
-    training = build_theme_training(themes_dir, data_dir, seed, threads, cache)
+    training = build_theme_training(themes_dir, data_dir, seed, threads, cache, paragraphs)
     variant = variant or training.default_variant()
     weak = training.weak_sets[variant]
     model = load_model_dir(init_dir)
@@ -409,7 +428,7 @@ def run_theme_stage(init_dir: Path, out_dir: Path, themes_dir: Path | None = Non
                                                  finetune, threads, device)
         stats["finetune_settings"] = {**finetune.__dict__, "rehearsal": rehearsal}
     stats["weak_label_counts"] = training.label_counts
-    model.heads.extra["theme_training"] = {**stats, "variant": variant, "seed": seed}
+    model.heads.extra["theme_training"] = {**stats, "variant": variant, "seed": seed, "paragraphs": paragraphs}
     save_model_dir(model, tokenizer, out_dir)
     save_model_card(out_dir)
     return stats
