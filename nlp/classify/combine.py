@@ -7,22 +7,24 @@ Each theme gets two pieces of evidence in [0, 1]:
 
 fused = RULE_WEIGHT * r + (1 - RULE_WEIGHT) * m, raised to m when the model is near certain
 (p >= MODEL_ALONE), and the theme is kept when fused >= 0.5.
-With RULE_WEIGHT = 0.7 the model mostly acts as a veto on rule hits: one strong cue (r = 0.63) is
-kept unless the model is clearly against it (m < 0.2); one weak cue (r = 0.39, below the rules'
-own thresholds) needs a confident model (m >= 0.76); without any cue the model adds a theme only
-when near certain: paraphrases the rules cannot see ("warehouses full of accelerator chips").
-Measured with the default model reading whole-paragraph windows, before MODEL_ALONE (micro-F1, torch fp32; rules alone
-0.938 on corpora/eval/dev.jsonl and 0.823 on the blind set): dev 0.940 at weight 0.5, 0.941 at 0.6,
-0.944 at 0.7, 0.932 at 0.8; blind 0.899, 0.861, 0.863, 0.825. The weight was chosen on the dev set for
-the previous model and kept. The model now learns themes from hand labels only, not from the rules'
-weak labels, so its mistakes are not the rules' mistakes: as a veto it removes cue words used in
-another sense, and with a weak cue it adds themes the rules alone would miss. The previous model,
-trained on rule labels, stayed under the rules on both sets (dev 0.935, blind 0.817 at 0.7).
-MODEL_ALONE = 0.99 was chosen on the held-out fifth of the written theme examples (the rows the
-thresholds are set on; corpora/theme_examples): with the model trained on their theme rows, 0.98 to
-0.998 all lifted fused micro-F1 there from 0.825 to 0.89-0.90; with the shipped model (everyday rows
-added) 0.98 to 0.995 give 0.885-0.892 against 0.839 without. Measured after that choice, shipped model:
-dev 0.944 -> 0.944 (1 theme added right, 1 wrong), blind 0.863 -> 0.912 (7 right, 1 wrong).
+With RULE_WEIGHT = 0.6 one strong cue (r = 0.63) is kept unless the model is against it (m < 0.31); one
+weak cue (r = 0.39, below the rules' own thresholds) needs a confident model (m >= 0.67); without any cue
+the model adds a theme only when near certain: paraphrases the rules cannot see ("warehouses full of
+accelerator chips").
+The weight was 0.7 until the model learnt from labelled news paragraphs (corpora/eval/splits.yaml) as
+well; then it was chosen again on rows no choice had used as training: the held-out fifth of those
+paragraphs (663 rows; micro-F1 at MODEL_ALONE 0.99, weight 0.5 / 0.6 / 0.65 / 0.7 / 0.75: 0.9602 /
+0.9605 / 0.9592 / 0.9564 / 0.9578) and of the written theme examples (197 rows; weight 0.5 / 0.6 /
+0.7: 0.9126 / 0.9126 / 0.8952). MODEL_ALONE = 0.99 was chosen on the held-out written theme examples
+(corpora/theme_examples), where the rules are weak by design (paraphrases): with the current model
+that path lifts them from 0.860 to 0.913 (0.928 at 0.98). On the held-out paragraphs, whose rows the
+rules were tuned on, switching it off scores 0.4 points higher, so it was kept as it was.
+Before the paragraphs (model trained on the cards' and written examples only), measured on the dev and
+blind sets: dev 0.940 at weight 0.5, 0.941 at 0.6, 0.944 at 0.7, 0.932 at 0.8; blind 0.899, 0.861,
+0.863, 0.825. The model learns themes from hand labels only, not from the rules' weak labels, so its
+mistakes are not the rules' mistakes: as a veto it removes cue words used in another sense, and with a
+weak cue it adds themes the rules alone would miss. A model trained on rule labels stayed under the
+rules on both sets (dev 0.935, blind 0.817 at 0.7).
 A theme the model does not know (a new card before ``narrative train themes``) is decided by
 its rule score alone.
 """
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-RULE_WEIGHT = 0.7
+RULE_WEIGHT = 0.6
 MODEL_ALONE = 0.99  # raw model probability at which the model adds a theme without rule evidence
 DEFAULT_THRESHOLD = 0.5
 DECISION = 0.5
