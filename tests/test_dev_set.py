@@ -65,6 +65,8 @@ SETS = {
     "holdout26": (150, 6, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout27": (150, 4, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout28": (150, 6, 2, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout29": (150, 6, 1, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout30": (150, 4, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
