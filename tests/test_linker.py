@@ -726,3 +726,19 @@ def test_list_items_and_product_appositions_read_from_a_view():
     ctx = load_gazetteer().context
     axon = [view.word(i) for i in range(view.n)].index("Axon")
     assert is_product_apposition(view, ctx, axon) and not is_product_apposition(view, ctx, 2)
+
+
+def test_a_lowercase_word_needs_a_close_cue_in_market_chat(nlp):
+    # the chat is all market talk, so "market makers" or "calls" some words away says nothing of "chase"
+    text = ("power hour on $amd: flat all day, then +4% on zero news. someone swept the weekly calls "
+            "and the market makers had to chase. $smh followed, $intc didn't.")
+    assert "JPM" not in tickers(nlp, text)
+    assert "JPM" in tickers(nlp, "chase shares up 3% after the bank beat. $jpm is my biggest position.")
+    assert "BP" not in tickers(nlp, "small caps carry floating-rate debt, so every bp off the front end matters for $iwm.")
+    assert "AEP" in tickers(nlp, "aep (american electric power) raised its load forecast again, stock +3%.")
+
+
+def test_a_capitalised_first_word_the_prose_uses_as_a_word_is_the_word(nlp):
+    headline = "Visa waits cloud World Cup travel boost\n\nWait times for US visitor visa interviews top 300 days, and the travel industry is nervous."
+    assert "V" not in tickers(nlp, headline)
+    assert "V" in tickers(nlp, "Visa raises fees\n\nVisa Inc. said cross-border volumes rose 12%.")

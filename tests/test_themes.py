@@ -282,3 +282,14 @@ def test_invalid_matcher_pattern_names_card_and_pattern(tmp_path):
     nlp = spacy.blank("en")
     with pytest.raises(NarrativeError, match=r"widgets.yaml: field 'patterns.bad' is not a valid spaCy Matcher pattern"):
         nlp.add_pipe("narrative_theme_rules_v1", config={"themes_dir": str(tmp_path)})
+
+
+def test_production_moved_from_abroad_and_a_single_customers_concentration(rules_nlp):
+    moved = rules_nlp("Orders rose as customers fitted out newly built U.S. plants. "
+                      "\"Projects that moved from Asia are now buying automation,\" the chief executive said.")
+    assert "reshoring" in moved._.themes
+    customer = rules_nlp("Some analysts flagged concentration risk, since much of the backlog depends on a single "
+                         "private customer whose funding plans remain unsettled.")
+    assert "market_rotation" not in customer._.themes
+    market = rules_nlp("Strategists warn of concentration risk as ten mega-cap stocks now make up 40% of the S&P 500.")
+    assert "market_rotation" in market._.themes

@@ -159,6 +159,9 @@ class Resolver:
         name ("Target said"), a possessive of a named thing, or a corporate cue nearby."""
         if c.entry is not None and is_town_after_preposition(view, self.context, c.entry.text, c.start):
             return self._has_own_cue(view, c)  # "lawmakers in Dover passed a bill on data centers"
+        if ((view.shape(c.start) != "plain" or view.starts_segment(c.start)) and c.entry is not None
+                and uses_as_word(view, c.entry.text)):
+            return False  # "Visa waits ..." over "visitor visa interviews": the word, capitalised as the first
         seg = view.segment_id(c.start)
         # Not for a lower-case writer's word-like name: in chat, "fill the gap" sits beside "$AMZN".
         if not c.lowercase and any(o is not c and o.accepted and view.segment_id(o.start) == seg for o in candidates):
@@ -199,8 +202,10 @@ class Resolver:
     def _has_cue(self, view: DocView, c: LinkCandidate, width: int) -> bool:
         """A corporate cue word or phrase within `width` tokens, in the same segment."""
         lo, hi = view.segment(c.start)
-        if view.shape(c.start) != "plain":
-            width = min(width, 2)  # a headline capitalises everything: only close cues count
+        if view.shape(c.start) != "plain" or is_lowercase_word(c):
+            # A headline capitalises everything, and a lower-case writer's chat is all market talk
+            # ("the market makers had to chase"): only close cues count.
+            width = min(width, 2)
         left, right = max(lo, c.start - width), min(hi, c.end + width)
         window = [w.lower() for w in view.words(left, c.start) + ["|"] + view.words(c.end, right)]
         if not self.context.corporate.isdisjoint(window):
@@ -241,6 +246,20 @@ class Resolver:
         if c.ambiguous and is_product_apposition(view, ctx, c.start):
             return "context"  # "its engine, Axon,": a product's name
         return None
+
+
+def is_lowercase_word(c: LinkCandidate) -> bool:
+    """A one-word name that is a word, found through a lower-case writer's case ("chase", not "aep")."""
+    return c.lowercase and c.end - c.start == 1 and c.entry is not None and not c.entry.text.isupper()
+
+
+def uses_as_word(view: DocView, name: str) -> bool:
+    """The text's prose has the one-word name in lower case as an ordinary word ("visitor visa
+    interviews"), from a writer who capitalises names."""
+    if " " in name or view.writes_lowercase():
+        return False
+    word = name.lower()
+    return any(view.lower(i) == word and view.word(i) == word and view.shape(i) == "plain" for i in range(view.n))
 
 
 def _named_otherwise(c: LinkCandidate, here: set[str]) -> bool:
