@@ -258,8 +258,11 @@ def uses_as_word(view: DocView, name: str) -> bool:
     interviews"), from a writer who capitalises names."""
     if " " in name or view.writes_lowercase():
         return False
-    word = name.lower()
-    return any(view.lower(i) == word and view.word(i) == word and view.shape(i) == "plain" for i in range(view.n))
+    word, strings = name.lower(), view.doc.vocab.strings
+    key = strings[word] if word in strings else None  # a word no text ever held is not in this one
+    if key is None or key not in view.orth:  # a C-level scan: this runs for headline names
+        return False
+    return any(h == key and view.shape(i) == "plain" for i, h in enumerate(view.orth))
 
 
 def _named_otherwise(c: LinkCandidate, here: set[str]) -> bool:
