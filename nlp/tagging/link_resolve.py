@@ -256,13 +256,16 @@ def is_lowercase_word(c: LinkCandidate) -> bool:
 def uses_as_word(view: DocView, name: str) -> bool:
     """The text's prose has the one-word name in lower case as an ordinary word ("visitor visa
     interviews"), from a writer who capitalises names."""
-    if " " in name or view.writes_lowercase():
+    if " " in name:
         return False
-    word, strings = name.lower(), view.doc.vocab.strings
+    word, strings, orth = name.lower(), view.doc.vocab.strings, view.orth
     key = strings[word] if word in strings else None  # a word no text ever held is not in this one
-    if key is None or key not in view.orth:  # a C-level scan: this runs for headline names
-        return False
-    return any(h == key and view.shape(i) == "plain" for i, h in enumerate(view.orth))
+    i = orth.index(key) if key is not None and key in orth else -1  # C-level scans: this runs for headline names
+    while i >= 0:
+        if view.shape(i) == "plain":
+            return not view.writes_lowercase()
+        i = orth.index(key, i + 1) if key in orth[i + 1:] else -1
+    return False
 
 
 def _named_otherwise(c: LinkCandidate, here: set[str]) -> bool:
