@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from nlp.classify.datasets import SENTIMENT_LABELS, Example
-from nlp.classify.theme_examples import PREFIX_CHARS, build_word_ngrams
+from nlp.classify.theme_examples import build_row_ngrams, build_row_prefixes
 from nlp.errors import NarrativeError
 
 SPLITS_FILE = "splits.yaml"
@@ -52,15 +52,12 @@ def build_paragraph_example(row: Mapping, mentions: Iterable[tuple[str, int, int
 
 
 def build_heldout_filter(held_rows: Iterable[Mapping]):
-    """keep(text) -> False for a text that starts like a held-out row or shares a run of words with one."""
-    prefixes, grams = set(), set()
-    for row in held_rows:
-        prefixes |= {str(row.get(k) or "")[:PREFIX_CHARS] for k in ("text", "title")} - {""}
-        grams |= build_word_ngrams(f"{row.get('title') or ''} {row.get('text') or ''}")
+    """keep(row) -> False for a row that starts like a held-out row or shares a run of words with one."""
+    held_rows = list(held_rows)
+    prefixes, grams = build_row_prefixes(held_rows), build_row_ngrams(held_rows)
 
     def keep(row: Mapping) -> bool:
-        starts = {str(row.get(k) or "")[:PREFIX_CHARS] for k in ("text", "title")} - {""}
-        return prefixes.isdisjoint(starts) and grams.isdisjoint(build_word_ngrams(f"{row.get('title') or ''} {row.get('text') or ''}"))
+        return prefixes.isdisjoint(build_row_prefixes([row])) and grams.isdisjoint(build_row_ngrams([row]))
 
     return keep
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from nlp.errors import NarrativeError
 
@@ -75,9 +75,9 @@ def iter_eval_rows(eval_dir: Path) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-def load_eval_prefixes(eval_dir: Path) -> set[str]:
-    """First characters of every evaluation text and title, to keep them out of training."""
-    return {str(row.get(k) or "")[:PREFIX_CHARS] for row in iter_eval_rows(eval_dir) for k in ("text", "title")} - {""}
+def build_row_prefixes(rows: Iterable[dict]) -> set[str]:
+    """First characters of each row's text and title."""
+    return {str(row.get(k) or "")[:PREFIX_CHARS] for row in rows for k in ("text", "title")} - {""}
 
 
 def build_word_ngrams(text: str, n: int = NGRAM_WORDS) -> set[str]:
@@ -86,9 +86,19 @@ def build_word_ngrams(text: str, n: int = NGRAM_WORDS) -> set[str]:
     return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def load_eval_ngrams(eval_dir: Path) -> set[str]:
-    """Every run of ``NGRAM_WORDS`` words of the evaluation titles and texts."""
+def build_row_ngrams(rows: Iterable[dict]) -> set[str]:
+    """Every run of ``NGRAM_WORDS`` words of each row's title and text."""
     grams: set[str] = set()
-    for row in iter_eval_rows(eval_dir):
+    for row in rows:
         grams |= build_word_ngrams(f"{row.get('title') or ''} {row.get('text') or ''}")
     return grams
+
+
+def load_eval_prefixes(eval_dir: Path) -> set[str]:
+    """First characters of every evaluation text and title, to keep them out of training."""
+    return build_row_prefixes(iter_eval_rows(eval_dir))
+
+
+def load_eval_ngrams(eval_dir: Path) -> set[str]:
+    """Every run of ``NGRAM_WORDS`` words of the evaluation titles and texts."""
+    return build_row_ngrams(iter_eval_rows(eval_dir))

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from nlp.classify.paragraphs import SOURCE as PARAGRAPH_SOURCE
 from nlp.classify.theme_examples import WRITTEN_THEMES, load_written_examples
 from nlp.classify.theme_pool import load_unlabelled_pool
 from nlp.errors import NarrativeError
@@ -62,7 +63,7 @@ class WeakSet:
     weights: list[float]
     sources: list[str]
     # text -> a labelled paragraph's Example (document and span sentiment too): fine-tuning trains it whole
-    sentiment: dict = field(default_factory=dict)
+    paragraph_examples: dict = field(default_factory=dict)
 
 
 def parse_theme_card(data: dict) -> ThemeCard:
@@ -199,7 +200,7 @@ def build_theme_examples(weak: WeakSet, held_in: bool = True) -> list:
     examples = []
     for text, labels, weight, source in zip(weak.texts, weak.labels, weak.weights, weak.sources):
         if is_held_out(text) != held_in:
-            example = weak.sentiment.get(text) or Example(text, None, [], source, tuple(sorted(labels)))
+            example = weak.paragraph_examples.get(text) or Example(text, None, [], source, tuple(sorted(labels)))
             examples += [example] * max(1, round(weight))
     return examples
 
@@ -234,7 +235,6 @@ def finetune_theme_model(model, tokenizer, weak: WeakSet, theme_ids: list[str], 
             "thresholds": thresholds}
 
 
-PARAGRAPH_SOURCE = "paragraph"
 HAND_SOURCES = ("card", "written", PARAGRAPH_SOURCE)
 
 
@@ -326,7 +326,7 @@ def build_weak_sets(cards, pool, rule_scores, sim_labels, topic, written: WeakSe
 def join_weak_sets(first: WeakSet, second: WeakSet) -> WeakSet:
     """The rows of ``first`` then those of ``second``."""
     return WeakSet(first.texts + second.texts, first.labels + second.labels, first.weights + second.weights,
-                   first.sources + second.sources, {**first.sentiment, **second.sentiment})
+                   first.sources + second.sources, {**first.paragraph_examples, **second.paragraph_examples})
 
 
 def compute_similarity_labels(cards, pool: list[str], threads: int) -> list[set[str]]:
