@@ -158,8 +158,9 @@ def test_windows_pack_whole_sentences_up_to_the_limit():
 def test_document_sentiment_is_length_weighted_mean():
     probs = [{"negative": 0.8, "neutral": 0.1, "positive": 0.1}, {"negative": 0.0, "neutral": 0.2, "positive": 0.8}]
     assert compute_mean_probs(probs, [1, 3])["positive"] == pytest.approx(0.625)
-    doc = compute_document_sentiment(probs, [10, 30])
-    assert doc == {"label": "positive", "score": pytest.approx(0.625 - 0.2)}
+    doc = compute_document_sentiment(probs, [10, 90])
+    assert doc == {"label": "positive", "score": pytest.approx(0.73 - 0.08)}
+    assert compute_document_sentiment(probs, [10, 30])["label"] == "neutral"  # 0.425: under the positive edge
     assert compute_document_sentiment(probs, [20, 20])["label"] == "neutral"  # score 0.0
 
 
@@ -170,7 +171,9 @@ def test_ticker_sentiment_falls_back_to_document():
     assert out["ZZZ"] == document and out["ACME"] == {"label": "neutral", "score": pytest.approx(0.0)}
     weak = compute_document_sentiment([{"negative": 0.05, "neutral": 0.8, "positive": 0.15}], [10])
     assert weak["label"] == "neutral"  # inside the neutral band even though positive > negative
-    assert compute_document_sentiment([{"negative": 0.0, "neutral": 0.6, "positive": 0.4}], [10])["label"] == "positive"
+    assert compute_document_sentiment([{"negative": 0.0, "neutral": 0.5, "positive": 0.5}], [10])["label"] == "positive"
+    assert compute_document_sentiment([{"negative": 0.4, "neutral": 0.6, "positive": 0.0}], [10])["label"] == "negative"
+    assert compute_document_sentiment([{"negative": 0.3, "neutral": 0.7, "positive": 0.0}], [10])["label"] == "neutral"
 
 
 def test_theme_probs_take_the_strongest_sentence():

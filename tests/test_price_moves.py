@@ -58,14 +58,14 @@ def test_bundled_lexicon_loads_and_a_malformed_one_is_a_clear_error(tmp_path):
 
 
 def test_a_reported_move_shifts_the_document_score():
-    neutral_read = [{"negative": 0.1, "neutral": 0.7, "positive": 0.2}]  # score 0.1: neutral at band 0.3
+    neutral_read = [{"negative": 0.1, "neutral": 0.7, "positive": 0.2}]  # score 0.1: inside the neutral band
     assert compute_document_sentiment(neutral_read, [10])["label"] == "neutral"
     up = compute_document_sentiment(neutral_read, [10], price_direction=1)
     assert up == {"label": "positive", "score": pytest.approx(0.1 + PRICE_MOVE_WEIGHT)}
-    # against the model's lean the cue alone is not enough: 0.1 - 0.3 stays inside the band
-    assert compute_document_sentiment(neutral_read, [10], price_direction=-1)["label"] == "neutral"
-    flat = [{"negative": 0.15, "neutral": 0.7, "positive": 0.15}]
-    assert compute_document_sentiment(flat, [10], price_direction=-1)["label"] == "negative"
+    # a reported move decides a paragraph the model reads as flat or leaning the other way a little
+    assert compute_document_sentiment(neutral_read, [10], price_direction=-1)["label"] == "negative"
+    against = [{"negative": 0.0, "neutral": 0.3, "positive": 0.7}]  # score 0.7: the model is sure
+    assert compute_document_sentiment(against, [10], price_direction=-1)["label"] == "neutral"
     strong = [{"negative": 0.0, "neutral": 0.05, "positive": 0.95}]
     assert compute_document_sentiment(strong, [10], price_direction=1)["score"] == 1.0  # clipped
     assert compute_document_sentiment([], [], price_direction=1) == {"label": "neutral", "score": 0.0}

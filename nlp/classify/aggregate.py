@@ -12,7 +12,8 @@ corpora/eval/dev.jsonl document macro-F1 with whole-paragraph windows was 0.639 
 A share-price reaction the text reports ("shares fell 11%"; nlp/classify/price_moves.py) moves the
 document score by PRICE_MOVE_WEIGHT in its direction (score clipped to [-1, 1]): the guidelines of
 the hand-labelled sets read the price reaction as a strong cue, and most of the model's document
-errors were polar paragraphs it called neutral. Weight chosen on the dev set (onnx-int8, band 0.3):
+errors were polar paragraphs it called neutral. Weight first chosen on the dev set (onnx-int8, band 0.3;
+0.7 since the paragraph training, below):
 macro-F1 0.655 without the cue, 0.686 / 0.705 / 0.709 / 0.709 / 0.712 at 0.2 / 0.25 / 0.3 / 0.4 / 0.5,
 so 0.3, the start of the plateau; measured after the choice on the blind set 0.702 -> 0.717 and on
 a second held-out set written later (corpora/eval/holdout.jsonl) 0.659 -> 0.714.
@@ -26,12 +27,22 @@ Measured after the choice, without -> with: blind 0.732 -> 0.732, holdout 0.714 
 macro-F1 unchanged or up by at most 0.004).
 
 The band is asymmetric: the model leans positive on company news (a beat read past its guidance
-cut, factual reports read as good news), so a document is positive from a score of 0.35 and negative
-from -0.25. Chosen on the pooled dev, blind, holdout, holdout2, holdout3 and holdout4 sets (1,047
+cut, factual reports read as good news), so a document is positive from a score of 0.45 and negative
+from -0.35 (0.35 and -0.25 before the paragraph training, below). Chosen on the pooled dev, blind, holdout, holdout2, holdout3 and holdout4 sets (1,047
 rows; document macro-F1 0.735 at (0.3, 0.3), 0.750 at (0.25, 0.35), the best of a grid of 0.1 to 0.45
 on each side), because the dev set alone was noisy (0.716 -> 0.714) and the later sets, written by
 other annotators, all pointed the same way; those sets are therefore no longer held out for document
 sentiment. Measured after on holdout5, which was not in the pool: 0.639 -> 0.685.
+After the model learnt from labelled paragraphs (corpora/eval/splits.yaml) the band was chosen again, on
+the held-out fifth of those paragraphs (663 rows the model never trained on; onnx-int8): 0.833 at the
+old (0.25, 0.35), a plateau of 0.844 at (0.35, 0.45) and (0.35, 0.5), the best of a grid of 0.15 to 0.55
+below and 0.2 to 0.7 above; (0.35, 0.45) is shipped. With the wider band the price-move weight was chosen
+again on the same rows: 0.844 / 0.850 / 0.855 / 0.858 / 0.856 / 0.854 at 0.3 / 0.5 / 0.6 / 0.7 / 0.8 / 1.0
+(at the old band 0.833 at 0.3, at most 0.843), so 0.7: a move the text reports now decides a paragraph the
+model reads as flat. The guidance weight (0.856 / 0.858 / 0.855 at 0.1 / 0.2 / 0.3) and the ticker move
+weight (0.777-0.779 from 0.3 to 1.0) stay. Measured after on the ten sets the model did not train on (dev,
+blind, holdout, holdout18, holdout21, holdout26-30): mean document macro-F1 0.781 -> 0.795, up on nine
+(dev 0.718 -> 0.695 fell); ticker macro-F1 0.745 -> 0.746.
 
 Ticker sentiment: for each ticker, the mean of the entity-head probabilities of its mentions, with
 the band POLARITY_BAND; a ticker with no mention inside a classified window falls back to the
@@ -66,8 +77,8 @@ from collections.abc import Mapping, Sequence
 
 POLARITY_BAND = 0.25  # mentions (ticker sentiment)
 # Documents: (negative, positive) edges of the neutral band (see the module docstring).
-DOCUMENT_BAND = (0.25, 0.35)
-PRICE_MOVE_WEIGHT = 0.3  # a reported share-price move, on the document score (see the module docstring)
+DOCUMENT_BAND = (0.35, 0.45)
+PRICE_MOVE_WEIGHT = 0.7  # a reported share-price move, on the document score (see the module docstring)
 GUIDANCE_MOVE_WEIGHT = 0.2  # a company's forecast raised or cut, on the document score (see the module docstring)
 TICKER_PRICE_MOVE_WEIGHT = 0.5  # a move reported for one ticker, on its score (see the module docstring)
 
