@@ -169,6 +169,10 @@ def test_ticker_sentiment_falls_back_to_document():
     mentions = {"ACME": [{"negative": 0.6, "neutral": 0.2, "positive": 0.2}, {"negative": 0.2, "neutral": 0.2, "positive": 0.6}]}
     out = compute_ticker_sentiment(mentions, ["ZZZ", "ACME"], document)
     assert out["ZZZ"] == document and out["ACME"] == {"label": "neutral", "score": pytest.approx(0.0)}
+    leaning = compute_ticker_sentiment({"ACME": [{"negative": 0.1, "neutral": 0.4, "positive": 0.5}]}, ["ACME"], document)
+    assert leaning["ACME"]["label"] == "neutral"  # 0.4: inside the ticker band
+    sure = compute_ticker_sentiment({"ACME": [{"negative": 0.0, "neutral": 0.4, "positive": 0.6}]}, ["ACME"], document)
+    assert sure["ACME"]["label"] == "positive"
     weak = compute_document_sentiment([{"negative": 0.05, "neutral": 0.8, "positive": 0.15}], [10])
     assert weak["label"] == "neutral"  # inside the neutral band even though positive > negative
     assert compute_document_sentiment([{"negative": 0.0, "neutral": 0.5, "positive": 0.5}], [10])["label"] == "positive"

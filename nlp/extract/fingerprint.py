@@ -25,8 +25,8 @@ NO_MODEL = "none"
 # sentiment, and a move reported for one company that ticker's (aggregate.PRICE_MOVE_WEIGHT,
 # TICKER_PRICE_MOVE_WEIGHT); the main subject read as neutral takes a polar document label; a
 # broker named as a view's source is neutral (source_roles.py). x6: theme fusion rule weight
-# 0.7 -> 0.6 and document neutral band (-0.25, 0.35) -> (-0.35, 0.45) (both chosen again for the
-# model trained on labelled paragraphs).
+# 0.7 -> 0.6, document neutral band (-0.25, 0.35) -> (-0.35, 0.45), price-move weight 0.3 -> 0.7 and
+# ticker band 0.25 -> 0.45 (all chosen again for the model trained on labelled paragraphs).
 EXTRACTION_SCHEMA = "x6"
 
 
