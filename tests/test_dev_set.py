@@ -67,6 +67,8 @@ SETS = {
     "holdout28": (150, 6, 2, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout29": (150, 6, 1, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout30": (150, 4, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout31": (150, 4, 1, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout32": (150, 4, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
