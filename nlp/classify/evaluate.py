@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nlp.classify.datasets import find_span, load_phrasebank, load_sentfin, load_twitter_sentiment
+from nlp.classify.paragraphs import build_full_text
 
 LABELS = ("negative", "neutral", "positive")
 VADER_CUTOFF = 0.05  # the VADER authors' recommended compound-score cut-offs
@@ -113,7 +114,7 @@ def evaluate_sentfin_entities(classifier, data_dir: Path, vader=None) -> list[di
 def load_dev_set(path: Path) -> list[dict]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     for row in rows:
-        row["full_text"] = f"{row['title']}\n\n{row['text']}" if row.get("title") else row["text"]
+        row["full_text"] = build_full_text(row)
     return rows
 
 

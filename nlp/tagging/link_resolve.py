@@ -259,13 +259,12 @@ def uses_as_word(view: DocView, name: str) -> bool:
     if " " in name:
         return False
     word, strings, orth = name.lower(), view.doc.vocab.strings, view.orth
-    key = strings[word] if word in strings else None  # a word no text ever held is not in this one
-    i = orth.index(key) if key is not None and key in orth else -1  # C-level scans: this runs for headline names
-    while i >= 0:
-        if view.shape(i) == "plain":
-            return not view.writes_lowercase()
-        i = orth.index(key, i + 1) if key in orth[i + 1:] else -1
-    return False
+    if word not in strings:  # a word no text ever held is not in this one
+        return False
+    key = strings[word]
+    # Only where the word occurs (C-level scans): this runs for every headline name that needs evidence.
+    positions = [i for i, h in enumerate(orth) if h == key] if key in orth else []
+    return any(view.shape(i) == "plain" for i in positions) and not view.writes_lowercase()
 
 
 def _named_otherwise(c: LinkCandidate, here: set[str]) -> bool:
