@@ -191,8 +191,11 @@ def test_combine_rules_and_model():
     themes, scores = combine_theme_scores({}, {"ai_capex": 0.995}, thresholds)
     assert themes == ["ai_capex"] and scores["ai_capex"] >= 0.99  # near certain: it adds one
     assert combine_theme_scores({}, {"ai_capex": 0.995}, thresholds, model_alone=1.01)[0] == []
-    themes, _ = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.3}, thresholds)
-    assert themes == ["reshoring"]  # rule plus some model support
+    themes, _ = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.5}, thresholds)
+    assert themes == ["reshoring"]  # a strong cue the model leans to (p a little above its threshold)
+    themes, scores = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.3}, thresholds)
+    assert themes == [] and 0.4 < scores["reshoring"] < 0.5  # ... but not one the model leans against
+    assert combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.3}, thresholds, fused_decision=0.5)[0] == ["reshoring"]
     themes, _ = combine_theme_scores({"ai_capex": 0.63}, {"ai_capex": 0.97}, thresholds, rule_weight=0.4)
     assert themes == ["ai_capex"]
     themes, scores = combine_theme_scores({"new_card": 0.7}, {}, thresholds)

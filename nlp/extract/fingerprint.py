@@ -27,7 +27,9 @@ NO_MODEL = "none"
 # broker named as a view's source is neutral (source_roles.py). x6: theme fusion rule weight
 # 0.7 -> 0.6, document neutral band (-0.25, 0.35) -> (-0.35, 0.45), price-move weight 0.3 -> 0.7 and
 # ticker band 0.25 -> 0.45 (all chosen again for the model trained on labelled paragraphs).
-EXTRACTION_SCHEMA = "x6"
+# x7: a fused theme is kept at fused evidence 0.6, not 0.5, and its score rescaled so 0.6 reads 0.5
+# (combine.FUSED_DECISION).
+EXTRACTION_SCHEMA = "x7"
 
 
 @dataclass
