@@ -35,6 +35,10 @@ LEXICON = {"subjects": ["shares", "stock"], "max_gap_words": 4, "up": ["rose", "
         ("Consumer prices rose 3% from a year earlier.", 0),  # no share or stock as the subject
         ("The stock is down from its record.", 0),  # "down" counts only before a figure
         ("Shares of the little-known drone maker in Ohio later rose.", 0),  # too far from the subject
+        ("$HPE +4.8%: the company said AI orders had accelerated.", 1),  # a signed figure, as mover lists write it
+        ("$GOOGL -3.2%: the cloud giant weighed its spending plans.", -1),
+        ("The stock (\u22122%) lagged its peers.", -1),  # a minus sign
+        ("$AAPL guided to 3-4% growth and a -2 point swing.", 0),  # a range, or a figure without %, is no move
     ],
 )
 def test_price_direction(text, direction):

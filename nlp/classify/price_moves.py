@@ -1,5 +1,5 @@
 """Share-price reactions reported in a text, as a sentiment cue: "shares fell 11%", "the stock
-jumped", "$TSLA up 4%".
+jumped", "$TSLA up 4%", "$HPE +4.8%".
 
 The annotation guidelines of the hand-labelled sets (corpora/eval/README.md) read sentiment as the
 news for investors, "with the share-price reaction as a strong cue", and the model under-reads it in
@@ -41,12 +41,15 @@ def build_price_move_patterns(lexicon: dict) -> PriceMovePatterns:
         word = r"(?:[\w'%$&-]|\.(?!\s+(?-i:[A-Z])))+"  # (?-i:): the patterns ignore case, this test must not
         gap = r"[\s,()]+(?:" + word + r"[\s,()]+){0," + str(int(lexicon.get("max_gap_words", 4))) + "}?"
 
-        def direction(verbs: str, figure: str) -> re.Pattern:
-            verb = r"(?:(?:" + build_alternation(lexicon[verbs]) + r")\b|(?:" + build_alternation(lexicon[figure]) + r")\W+(?:by\W+)?\$?\d[\d.,]*%?)"
+        def direction(verbs: str, figure: str, sign: str) -> re.Pattern:
+            verb = (r"(?:(?:" + build_alternation(lexicon[verbs]) + r")\b|(?:" + build_alternation(lexicon[figure])
+                    + r")\W+(?:by\W+)?\$?\d[\d.,]*%?|" + sign + r"\d[\d.,]*%)")
             return re.compile(subject + gap + verb, re.IGNORECASE)
 
         hints = ("$",) + tuple(sorted({str(w).lower() for w in lexicon["subjects"]}))
-        return PriceMovePatterns(direction("up", "up_figure"), direction("down", "down_figure"), hints,
+        # A signed percentage is a move too, as market-mover lists and posts write it: "$HPE +4.8%",
+        # "$GOOGL -3.2%: the cloud giant slipped", "shares (-2%)".
+        return PriceMovePatterns(direction("up", "up_figure", r"\+"), direction("down", "down_figure", "[-\u2212\u2013]"), hints,
                                  re.compile(subject, re.IGNORECASE))
     except (KeyError, TypeError, ValueError) as exc:
         raise NarrativeError(f"price-move lexicon: missing or malformed field {exc}") from exc
