@@ -96,6 +96,15 @@ def test_a_move_reported_for_a_ticker_shifts_only_that_ticker():
     assert compute_ticker_sentiment(mentions, ["AMD"], document, {"AMD": 0})["AMD"]["label"] == "neutral"
 
 
+def test_a_reported_move_decides_a_reading_that_leans_mildly_the_other_way():
+    # "$META -3.8%: the cloud giant slipped" read a little positive (+0.2): the move decides.
+    document = {"label": "positive", "score": 0.6}
+    mentions = {"META": [{"negative": 0.1, "neutral": 0.6, "positive": 0.3}]}
+    assert compute_ticker_sentiment(mentions, ["META"], document, {"META": -1})["META"]["label"] == "negative"
+    strong = {"META": [{"negative": 0.0, "neutral": 0.2, "positive": 0.8}]}  # a clear reading the other way stays
+    assert compute_ticker_sentiment(strong, ["META"], document, {"META": -1})["META"]["label"] == "neutral"
+
+
 def test_evidence_is_the_moves_that_agree_with_the_label():
     text = "Results beat. Shares rose 5%; later the stock fell 2%."
     moves = extract_price_moves(text, build_price_move_patterns(LEXICON))

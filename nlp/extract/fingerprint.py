@@ -28,7 +28,8 @@ NO_MODEL = "none"
 # 0.7 -> 0.6, document neutral band (-0.25, 0.35) -> (-0.35, 0.45), price-move weight 0.3 -> 0.7 and
 # ticker band 0.25 -> 0.45 (all chosen again for the model trained on labelled paragraphs).
 # x7: a fused theme is kept at fused evidence 0.6, not 0.5, and its score rescaled so 0.6 reads 0.5
-# (combine.FUSED_DECISION); a signed percentage after a share subject is a price move ("$HPE +4.8%").
+# (combine.FUSED_DECISION); a signed percentage after a share subject is a price move ("$HPE +4.8%");
+# ticker move weight 0.5 -> 0.9.
 EXTRACTION_SCHEMA = "x7"
 
 
