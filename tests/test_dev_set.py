@@ -73,6 +73,8 @@ SETS = {
     "holdout34": (150, 5, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout35": (150, 5, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout36": (150, 5, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout37": (150, 8, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout38": (150, 8, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 

@@ -293,3 +293,22 @@ def test_production_moved_from_abroad_and_a_single_customers_concentration(rules
     assert "market_rotation" not in customer._.themes
     market = rules_nlp("Strategists warn of concentration risk as ten mega-cap stocks now make up 40% of the S&P 500.")
     assert "market_rotation" in market._.themes
+
+
+@pytest.mark.parametrize(
+    "text, theme, expected",
+    [
+        # holdout37-38 round: money raised without the words IPO, bond or offering
+        ("Oracle borrowed $18 billion on Wednesday in a six-part deal.", "capital_markets", True),
+        ("SoFi raised $1.5 billion by selling new shares at a 5.5% discount.", "capital_markets", True),
+        ("Dominion may sell up to $1.8 billion of common shares from time to time at prevailing market prices.",
+         "capital_markets", True),
+        ("Qnity began trading on Monday; DuPont holders received one Qnity share for every two they owned.",
+         "capital_markets", True),
+        ("Sell the crowded megacap trade, buy the other 490.", "market_rotation", True),
+        # a figurative verdict is no court's
+        ("Traders read the flat close as a pause rather than a verdict.", "regulatory_risk", False),
+    ],
+)
+def test_paraphrased_cues(rules_nlp, text, theme, expected):
+    assert (theme in rules_nlp(text)._.themes) == expected
