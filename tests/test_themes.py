@@ -306,6 +306,7 @@ def test_production_moved_from_abroad_and_a_single_customers_concentration(rules
         ("Qnity began trading on Monday; DuPont holders received one Qnity share for every two they owned.",
          "capital_markets", True),
         ("Sell the crowded megacap trade, buy the other 490.", "market_rotation", True),
+        ("Oracle sold $18 billion of bonds to pay for the computing campuses it is building.", "ai_capex", True),
         # a figurative verdict is no court's
         ("Traders read the flat close as a pause rather than a verdict.", "regulatory_risk", False),
     ],
