@@ -309,6 +309,10 @@ def test_production_moved_from_abroad_and_a_single_customers_concentration(rules
         ("Oracle sold $18 billion of bonds to pay for the computing campuses it is building.", "ai_capex", True),
         # a figurative verdict is no court's
         ("Traders read the flat close as a pause rather than a verdict.", "regulatory_risk", False),
+        # trade rules a company uses are no agency acting against it
+        ("Lennox will move assembly from an Asian contract manufacturer to its campus in Saltillo, Mexico, so the "
+         "units can cross the border duty-free under USMCA rules. The shift will cost about $40 million.",
+         "regulatory_risk", False),
     ],
 )
 def test_paraphrased_cues(rules_nlp, text, theme, expected):
