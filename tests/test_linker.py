@@ -226,6 +226,11 @@ def test_ambiguous_names_are_linked_with_corporate_evidence(nlp, text, symbol):
         ("Mosaic slipped 1% on phosphate worries.", "MOS"),  # the subject of a price move
         ("Meanwhile Apple said it would invest more.", "AAPL"),  # a sentence starter is no name
         ("Retailer Target said sales fell.", "TGT"),
+        # a customer, tenant, lender or backer of the story's company
+        ("The REIT signed a 140-megawatt lease with Oracle in Texas, its largest to date.", "ORCL"),
+        ("A designer of small reactors backed by Amazon, agreed to go public.", "AMZN"),
+        ("Oracle borrowed $18 billion on Wednesday in a six-part deal.", "ORCL"),
+        ("Its robots run in distribution centers operated for Amazon and several grocers.", "AMZN"),
     ],
 )
 def test_more_kinds_of_evidence(nlp, text, symbol):
