@@ -17,11 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nlp.tagging.gazetteer import (  # noqa: E402
-    build_company_records,
-    build_index_records,
-    load_yaml,
-)
+from nlp.tagging.gazetteer import load_yaml  # noqa: E402
+from nlp.tagging.gazetteer_records import build_company_records, build_index_records  # noqa: E402
 
 INDICES = ("S&P 500", "S&P 600", "NASDAQ 100", "S&P 100", "DOW JONES")
 

@@ -8,19 +8,15 @@ from pathlib import Path
 import pytest
 
 from nlp.errors import NarrativeError
-from nlp.tagging.gazetteer import (
-    build_company,
+from nlp.tagging.gazetteer import build_company, build_lowercase_symbols, build_surfaces, load_gazetteer, load_yaml
+from nlp.tagging.gazetteer_records import (
     build_company_records,
     build_exchange,
     build_index_records,
     build_is_wordlike,
-    build_lowercase_symbols,
     build_name_variants,
-    build_surfaces,
     build_symbol,
     build_symbol_is_ambiguous,
-    load_gazetteer,
-    load_yaml,
 )
 
 TICKERS = Path(__file__).resolve().parent.parent / "corpora" / "tickers"

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from nlp.tagging.gazetteer import build_symbol
+from nlp.tagging.gazetteer_records import build_symbol
 
 US_EXCHANGES = {
     "nyse": "NYSE", "nyse american": "NYSE American", "nyse arca": "NYSE Arca",
