@@ -313,6 +313,11 @@ def test_production_moved_from_abroad_and_a_single_customers_concentration(rules
         ("Lennox will move assembly from an Asian contract manufacturer to its campus in Saltillo, Mexico, so the "
          "units can cross the border duty-free under USMCA rules. The shift will cost about $40 million.",
          "regulatory_risk", False),
+        # a US county names a domestic site; supply that is "mostly imported" is what a new plant replaces
+        ("Hubbell will build a $260 million factory in Spartanburg County to make pad-mounted transformers.",
+         "reshoring", True),
+        ("Hubbell will open a new plant for distribution transformers, equipment that utilities say is mostly "
+         "imported.", "reshoring", True),
     ],
 )
 def test_paraphrased_cues(rules_nlp, text, theme, expected):
