@@ -75,6 +75,8 @@ SETS = {
     "holdout36": (150, 5, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout37": (150, 8, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout38": (150, 8, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout39": (150, 3, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout40": (150, 6, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
@@ -178,10 +180,10 @@ def test_set_contains_negatives_for_linking_and_themes(labelled_set):
 def test_model_training_split_names_known_sets_and_keeps_the_pinned_ones_out():
     """corpora/eval/splits.yaml: the sets that also train the classifier. The sets whose figures are
     pinned or quoted as estimates (dev, blind, holdout and the never-read holdout18, holdout21 and
-    holdout30-32 and 35-36, and the fusion calibration sets holdout33-34) must stay out."""
+    holdout30-32, 35-36 and 39-40, and the fusion calibration sets holdout33-34) must stay out."""
     import yaml
 
     names = yaml.safe_load((EVAL_DIR / "splits.yaml").read_text(encoding="utf-8"))["model_training"]
     assert len(names) == len(set(names)) and set(names) <= set(SETS)
     assert not {"dev", "blind", "holdout", "holdout18", "holdout21", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34",
-                   "holdout35", "holdout36"} & set(names)
+                   "holdout35", "holdout36", "holdout39", "holdout40"} & set(names)
