@@ -291,6 +291,8 @@ def compute_best_threshold(probs: list[float], gold: list[float], default: float
 FINAL_VARIANT = "cards+written"
 FALLBACK_VARIANT = "cards+rules"
 POOL_VARIANT = "cards+written+rules"  # every text, for distillation
+
+
 def build_rule_scorer(cards: Sequence[ThemeCard], themes_dir: Path | None = None):
     """The tagging pipeline's theme rules when available, else the cards' phrases."""
     try:
