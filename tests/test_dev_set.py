@@ -77,6 +77,7 @@ SETS = {
     "holdout38": (150, 8, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout39": (150, 3, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout40": (150, 6, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout41": (150, 1, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 

@@ -318,6 +318,23 @@ def test_production_moved_from_abroad_and_a_single_customers_concentration(rules
          "reshoring", True),
         ("Hubbell will open a new plant for distribution transformers, equipment that utilities say is mostly "
          "imported.", "reshoring", True),
+        # agencies and boards acting without the usual words
+        ("Two AbbVie medicines were named among the 15 drugs whose Medicare prices will be set through direct "
+         "talks with federal health officials.", "regulatory_risk", True),
+        ("Commissioners voted 4-1 against rezoning 800 acres of farmland for a server campus.", "regulatory_risk", True),
+        ("Washington said it would revoke the authorizations that let the chipmakers bring U.S. equipment into "
+         "their plants in China.", "regulatory_risk", True),
+        ("Constellation will sell stakes in several gas-fired plants to secure federal sign-off for its takeover.",
+         "regulatory_risk", True),
+        ("The federal auto-safety agency opened a preliminary evaluation covering 2.9 million cars.",
+         "regulatory_risk", True),
+        ("The Department of Transportation told Delta to dissolve its joint venture with Aeromexico.",
+         "regulatory_risk", True),
+        ("Colorado's board set an upper payment limit of $600 per unit for Enbrel.", "regulatory_risk", True),
+        ("The city council approved the rezoning for the new warehouse.", "regulatory_risk", False),
+        ("Amphenol said demand for the copper cables that link training processors inside racks doubled.",
+         "ai_capex", True),
+        ("Rental REITs trade like long bonds when the market smells a softer policy path.", "monetary_policy", True),
     ],
 )
 def test_paraphrased_cues(rules_nlp, text, theme, expected):
