@@ -15,6 +15,7 @@ from nlp.classify.price_moves import (
     build_price_move_evidence,
     build_price_move_patterns,
     compute_price_direction,
+    extract_named_price_moves,
     extract_price_moves,
     load_price_move_patterns,
 )
@@ -85,6 +86,21 @@ def test_moves_are_assigned_to_their_company():
     # a company named before a clause break does not own the move after it
     assert assign_price_moves("Deere was flat. Shares rose 2%.", extract_price_moves("Deere was flat. Shares rose 2%.", patterns),
                               [("DE", 0, 5)]) == {}
+
+
+def test_a_move_right_after_a_company_name_belongs_to_that_company():
+    text = ("Federal Realty rose 3.2% and Regency Centers fell 1.1%. Apple's revenue rose 3%, and Apple rose "
+            "to the top of the list. Shares of AMD rose 2%.")
+    spans = {"FRT": "Federal Realty", "REG": "Regency Centers", "AAPL": "Apple", "AMD": "AMD"}
+    mentions = sorted((sym, text.index(name), text.index(name) + len(name)) for sym, name in spans.items())
+    mentions.append(("AAPL", text.index("Apple rose"), text.index("Apple rose") + 5))
+    patterns = load_price_move_patterns()
+    moves = extract_price_moves(text, patterns)
+    named = extract_named_price_moves(text, mentions, patterns, moves)
+    # a business figure after a possessive and a verb without a percentage are no share-price moves;
+    # the move "shares of AMD rose" is found once
+    assert [text[a:b] for a, b, _ in named] == ["Federal Realty rose 3.2%", "Regency Centers fell 1.1%", "Shares of AMD rose"]
+    assert assign_price_moves(text, named, mentions) == {"FRT": 1, "REG": -1, "AMD": 1}
 
 
 def test_a_move_reported_for_a_ticker_shifts_only_that_ticker():

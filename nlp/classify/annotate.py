@@ -31,6 +31,7 @@ from nlp.classify.price_moves import (
     assign_price_moves,
     build_price_move_evidence,
     compute_price_direction,
+    extract_named_price_moves,
     extract_price_moves,
     load_price_move_patterns,
 )
@@ -125,7 +126,8 @@ def annotate_docs(docs, classifier) -> list[dict]:
     for text, mentions, pairs in zip(doc_texts, doc_mentions, per_doc):
         symbols = [sym for sym, _, _ in mentions]
         moves = extract_price_moves(text, patterns)
-        by_symbol = assign_price_moves(text, moves, mentions) if moves and symbols else {}
+        named = extract_named_price_moves(text, mentions, patterns, moves)
+        by_symbol = assign_price_moves(text, named, mentions) if named and symbols else {}
         sources = find_source_symbols(text, mentions, roles) if symbols else set()
         out.append(build_doc_annotation(pairs, symbols, text, moves, by_symbol, sources,
                                         extract_guidance_moves(text, guidance)))

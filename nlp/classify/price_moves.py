@@ -23,6 +23,7 @@ class PriceMovePatterns(NamedTuple):
     down: re.Pattern
     hints: tuple[str, ...]  # lower-case strings a text must hold for a match to be possible
     subject: re.Pattern  # where a match can start: the two patterns are tried only there
+    named: re.Pattern  # right after a company's name: a verb and a percentage ("Lowe's rose 3.4%")
 
 
 @functools.lru_cache(maxsize=4)
@@ -47,10 +48,17 @@ def build_price_move_patterns(lexicon: dict) -> PriceMovePatterns:
             return re.compile(subject + gap + verb, re.IGNORECASE)
 
         hints = ("$",) + tuple(sorted({str(w).lower() for w in lexicon["subjects"]}))
+        # After a name only a percentage makes the verb a share-price move ("Apple rose to the top" is
+        # none); no gap words, so "Apple's revenue rose 3%" stays a business figure.
+        named = re.compile(
+            r"\s+(?:(?P<up>" + build_alternation(lexicon["up"] + lexicon["up_figure"]) + r")|(?P<down>"
+            + build_alternation(lexicon["down"] + lexicon["down_figure"]) + r"))\s+(?:by\s+)?\d[\d.,]*%",
+            re.IGNORECASE,
+        )
         # A signed percentage is a move too, as market-mover lists and posts write it: "$HPE +4.8%",
         # "$GOOGL -3.2%: the cloud giant slipped", "shares (-2%)".
         return PriceMovePatterns(direction("up", "up_figure", r"\+"), direction("down", "down_figure", "[-\u2212\u2013]"), hints,
-                                 re.compile(subject, re.IGNORECASE))
+                                 re.compile(subject, re.IGNORECASE), named)
     except (KeyError, TypeError, ValueError) as exc:
         raise NarrativeError(f"price-move lexicon: missing or malformed field {exc}") from exc
 
@@ -72,6 +80,20 @@ def extract_price_moves(text: str, patterns: PriceMovePatterns) -> list[tuple[in
                     moves.append((start, match.end(), direction))
                     reach[direction] = match.end()
     return sorted(moves)
+
+
+def extract_named_price_moves(text: str, mentions: list[tuple[str, int, int]], patterns: PriceMovePatterns,
+                              moves: list[tuple[int, int, int]] = ()) -> list[tuple[int, int, int]]:
+    """`moves` plus the moves reported right after a company's name ("Home Depot rose 2.9%", "MetLife
+    fell 2.8%"), each from the name's start; a name already inside one of `moves` adds nothing."""
+    found = list(moves)
+    for _, start, end in mentions:
+        if any(a <= start < b for a, b, _ in moves):
+            continue
+        match = patterns.named.match(text, end)
+        if match:
+            found.append((start, match.end(), 1 if match.group("up") else -1))
+    return sorted(set(found))
 
 
 def compute_price_direction(moves: list[tuple[int, int, int]]) -> int:

@@ -29,8 +29,9 @@ NO_MODEL = "none"
 # ticker band 0.25 -> 0.45 (all chosen again for the model trained on labelled paragraphs).
 # x7: a fused theme is kept at fused evidence 0.6, not 0.5, and its score rescaled so 0.6 reads 0.5
 # (combine.FUSED_DECISION); a signed percentage after a share subject is a price move ("$HPE +4.8%");
-# ticker move weight 0.5 -> 0.9.
-EXTRACTION_SCHEMA = "x7"
+# ticker move weight 0.5 -> 0.9. x8: a percentage move right after a company's name is that ticker's
+# move ("Home Depot rose 2.9%"; price_moves.extract_named_price_moves), for ticker sentiment only.
+EXTRACTION_SCHEMA = "x8"
 
 
 @dataclass
