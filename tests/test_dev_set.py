@@ -78,6 +78,7 @@ SETS = {
     "holdout39": (150, 3, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout40": (150, 6, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout41": (150, 1, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout42": (150, 2, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 

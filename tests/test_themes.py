@@ -335,6 +335,24 @@ def test_production_moved_from_abroad_and_a_single_customers_concentration(rules
         ("Amphenol said demand for the copper cables that link training processors inside racks doubled.",
          "ai_capex", True),
         ("Rental REITs trade like long bonds when the market smells a softer policy path.", "monetary_policy", True),
+        # breadth, concentration and valuation spreads; a graduate "rotational program" is no rotation
+        ("The valuation spread between the most and the least expensive fifth of companies sits near a record.",
+         "market_rotation", True),
+        ("Only 41% of the index's members trade above their 200-day moving average, down from 68% in July.",
+         "market_rotation", False),
+        ("The index hit a record, yet only 41% of its members trade above their 200-day moving average and "
+         "advancing stocks barely outnumber decliners.", "market_rotation", True),
+        ("JPMorgan will add 400 places to its two-year rotational program for software engineering graduates.",
+         "market_rotation", False),
+        # machines doing physical work without "AI" or "robot"
+        ("The trackside portals photograph every passing railcar and run trained image models to flag cracked "
+         "wheels.", "blue_collar_ai", True),
+        ("Subscriptions for its machine-control systems, which let dozers and excavators grade a site, rose 27%.",
+         "blue_collar_ai", True),
+        # a utility's big new customers; monopoly power is no electricity
+        ("Xcel raised its spending plan as large-load contracts in Minnesota and Texas pile up.", "power_demand", True),
+        ("The judge said a sale was needed to undo years of monopoly power over the ad tools and the demand "
+         "they see.", "power_demand", False),
     ],
 )
 def test_paraphrased_cues(rules_nlp, text, theme, expected):
