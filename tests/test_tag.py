@@ -223,6 +223,33 @@ def test_cli_tag_warns_of_an_unreadable_date_and_tags_the_record(cli):
     assert json.loads(result.stdout)["tickers"] == ["NVDA"]
 
 
+def test_html_records_are_tagged_on_their_visible_text(hand_nlp):
+    record = {"id": "h", "title": "<b>Eaton</b> &amp; friends",
+              "text": '<p>Orders at <a href="https://example.com/etn">Eaton</a> and <i>Caterpillar</i> rose.</p>'}
+    out = tag_record_html(hand_nlp, record)
+    assert (out["title"], out["text"]) == ("Eaton & friends", "Orders at Eaton and Caterpillar rose.")
+    full = out["title"] + "\n\n" + out["text"]  # what the offsets index into
+    assert [(m["symbol"], full[m["start"]:m["end"]]) for m in out["mentions"]] == [
+        ("ETN", "Eaton"), ("ETN", "Eaton"), ("CAT", "Caterpillar")]
+    # read as plain text, the markup glues tags to the names and hides them
+    plain = next(tag_records(hand_nlp, [record]))
+    assert "text" not in plain and plain["mentions"] == []
+
+
+def tag_record_html(nlp, record):
+    return next(tag_records(nlp, [record], html=True))
+
+
+def test_cli_tag_html_gives_back_the_text_the_offsets_index_into(cli):
+    runner, app = cli
+    line = json.dumps({"id": "h", "text": "<p>Shares of <b>Caterpillar Inc.</b> (NYSE: CAT) rose.</p>"}) + "\n"
+    result = runner.invoke(app, ["tag", "-", "--no-model", "--html"], input=line)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["text"] == "Shares of Caterpillar Inc. (NYSE: CAT) rose." and out["tickers"] == ["CAT"]
+    assert all(out["text"][m["start"]:m["end"]] == m["text"] for m in out["mentions"])
+
+
 def test_cli_tag_stdin_to_stdout(cli):
     runner, app = cli
     result = runner.invoke(app, ["tag", "-", "--no-model"], input=json.dumps({"id": "s", "text": "Hello."}) + "\n")

@@ -22,6 +22,8 @@ def tag(
     no_model: bool = typer.Option(False, "--no-model", help="Rules only: do not load the sentiment/theme classifier."),
     model: Optional[str] = typer.Option(None, "--model", help="Classifier name or model directory (default: the bundled one when trained)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Records per batch."),
+    html: bool = typer.Option(False, "--html", help="Title and text are HTML (feed summaries): tag their visible "
+                              "text, which each output line then carries as 'text' (and 'title') for the offsets."),
 ) -> None:
     """Tag JSONL records with tickers, themes, evidence (and sentiment when a classifier is available).
 
@@ -55,7 +57,7 @@ def tag(
                            f"({unreadable!r}); tagged as undated", err=True)
             yield record
 
-    n = _write_jsonl(tag_records(nlp, records(), classifier, batch_size=batch_size), output)
+    n = _write_jsonl(tag_records(nlp, records(), classifier, batch_size=batch_size, html=html), output)
     skipped = f", {state['bad']} bad line(s) skipped" if state["bad"] else ""
     undated = f", {state['undated']} with an unreadable date" if state["undated"] else ""
     typer.echo(f"tagged {n} record(s){skipped}{undated}{' (rules only)' if classifier is None else ''}", err=True)

@@ -12,6 +12,8 @@ Output record (one JSONL line of ``narrative tag``; a stable format other tools 
      "ticker_sentiment": {symbol: {"label", "score"}}}   # only with a classifier
 
 Offsets are character offsets into ``title + "\\n\\n" + text`` when a title is given, else ``text``.
+With ``html=True`` the title and text are HTML (feed summaries): their visible text is tagged, and the
+output record carries it as ``"text"`` (and ``"title"``), which the offsets then index into.
 Without a classifier, themes and scores are the rule scores and card thresholds; with one, they are
 ``nlp.classify.combine.combine_theme_scores`` of rule scores and model probabilities.
 """
@@ -66,6 +68,16 @@ def parse_jsonl_line(line: str, lineno: int) -> dict | None:
     except json.JSONDecodeError as exc:
         raise NarrativeError(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
     return parse_record(obj, f"line {lineno}")
+
+
+def build_plain_record(record: Mapping) -> dict:
+    """The record with ``title`` and ``text`` read as HTML and replaced by their visible text."""
+    from nlp.scrape.text import html_to_text
+
+    plain = dict(record, text=html_to_text(record["text"]))
+    if record.get("title"):
+        plain["title"] = html_to_text(record["title"])
+    return plain
 
 
 def build_tag_text(record: Mapping) -> str:
@@ -182,14 +194,18 @@ def _model_thresholds(classifier) -> dict[str, float]:
     return dict(getattr(classifier, "thresholds", None) or {})
 
 
-def tag_records(nlp, records: Iterable[Mapping], classifier=None, batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[dict]:
+def tag_records(nlp, records: Iterable[Mapping], classifier=None, batch_size: int = DEFAULT_BATCH_SIZE,
+                html: bool = False) -> Iterator[dict]:
     """Tag records lazily in batches through ``nlp.pipe`` (and the classifier when given).
 
     Each record is validated with ``parse_record``; a bad one raises NarrativeError naming its position.
+    ``html``: title and text are HTML; the visible text is tagged and returned in each output record.
     """
     thresholds = _rule_thresholds(nlp)
     combine_thresholds = _model_thresholds(classifier) if classifier is not None else thresholds
     iterator = (parse_record(r, f"record {i}") for i, r in enumerate(records, start=1))
+    if html:
+        iterator = map(build_plain_record, iterator)
     while batch := list(islice(iterator, batch_size)):
         docs = list(nlp.pipe(build_tag_docs(nlp, batch), batch_size=batch_size))
         models: list = [None] * len(docs)
@@ -198,7 +214,10 @@ def tag_records(nlp, records: Iterable[Mapping], classifier=None, batch_size: in
 
             models = annotate_docs(docs, classifier)
         for record, doc, model in zip(batch, docs, models):
-            yield build_doc_output(doc, record, thresholds if model is None else combine_thresholds, model)
+            out = build_doc_output(doc, record, thresholds if model is None else combine_thresholds, model)
+            if html:  # the offsets index into the converted text: give it back
+                out.update({k: record[k] for k in ("title", "text") if record.get(k)})
+            yield out
 
 
 def tag_record(nlp, record: Mapping, classifier=None) -> dict:
