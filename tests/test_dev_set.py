@@ -80,6 +80,7 @@ SETS = {
     "holdout41": (150, 1, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout42": (150, 2, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout43": (150, 7, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout44": (150, 6, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 

@@ -353,6 +353,23 @@ def test_production_moved_from_abroad_and_a_single_customers_concentration(rules
         ("Xcel raised its spending plan as large-load contracts in Minnesota and Texas pile up.", "power_demand", True),
         ("The judge said a sale was needed to undo years of monopoly power over the ad tools and the demand "
          "they see.", "power_demand", False),
+        # the casual register of posts, newsletters and calls
+        ("2s10s out to +58, steepest in three years, and the banks are loving it.", "monetary_policy", True),
+        ("Bond vigilantes are not a meme anymore: the 30yr tagged 5.12% after that auction tailed.",
+         "monetary_policy", True),
+        ("A Los Angeles jury told Johnson & Johnson to pay nearly $1 billion to the family of a woman.",
+         "regulatory_risk", True),
+        ("The Commerce Department now treats any company half-owned by a blacklisted Chinese firm as blacklisted "
+         "too.", "regulatory_risk", True),
+        ("This week we dig into round two of Medicare haggling over drug prices.", "regulatory_risk", True),
+        ("Oklo filed to sell up to $1.5 billion of stock bit by bit into the market over time.", "capital_markets", True),
+        ("Strategy sold a new type of preferred stock this week.", "capital_markets", True),
+        ("The bank said it has no plans to issue preferred stock.", "capital_markets", False),
+        ("The aerospace business is set to start trading as its own company in the second half.",
+         "capital_markets", True),
+        ("Meta sold a $30 billion bond to pay for the server farms.", "ai_capex", True),
+        ("Money has been sneaking out of chip stocks and into health care for three weeks.", "market_rotation", True),
+        ("'The factories are coming home, and they're built with steel,' the chief executive said.", "reshoring", True),
     ],
 )
 def test_paraphrased_cues(rules_nlp, text, theme, expected):
