@@ -81,6 +81,7 @@ SETS = {
     "holdout42": (150, 2, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout43": (150, 7, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout44": (150, 6, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout45": (150, 7, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),  # short feed items
 }
 
 

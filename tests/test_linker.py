@@ -231,10 +231,24 @@ def test_ambiguous_names_are_linked_with_corporate_evidence(nlp, text, symbol):
         ("A designer of small reactors backed by Amazon, agreed to go public.", "AMZN"),
         ("Oracle borrowed $18 billion on Wednesday in a six-part deal.", "ORCL"),
         ("Its robots run in distribution centers operated for Amazon and several grocers.", "AMZN"),
+        # a list headed by a kind of company; a broker's rating action
+        ("The new capital rule hurts lenders such as Citizens.", "CFG"),
+        ("Morgan Stanley cuts Travelers to equal-weight on softer pricing.", {"MS", "TRV"}),
     ],
 )
 def test_more_kinds_of_evidence(nlp, text, symbol):
-    assert tickers(nlp, text) == {symbol}
+    assert tickers(nlp, text) == (symbol if isinstance(symbol, set) else {symbol})
+
+
+@pytest.mark.parametrize("text", ["He moved to Target to buy milk.", "The family drove to Delta to buy a car."])
+def test_to_and_a_rating_word_need_a_rating_verb_before_the_name(nlp, text):
+    assert tickers(nlp, text) == set()
+
+
+def test_a_spin_off_has_its_symbol_only_from_its_first_trading_day(nlp):
+    text = "Comcast expects to complete the separation of Versant, its cable channels unit, by Jan. 1."
+    assert _dated(nlp, text, "2025-11-20") == {"CMCSA"}
+    assert _dated(nlp, "Versant shares fell 3% after the network group reported ad sales.", "2026-02-10") == {"VSNT"}
 
 
 def test_company_specific_cues_and_possessive_headlines(nlp):

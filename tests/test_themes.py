@@ -370,6 +370,15 @@ def test_production_moved_from_abroad_and_a_single_customers_concentration(rules
         ("Meta sold a $30 billion bond to pay for the server farms.", "ai_capex", True),
         ("Money has been sneaking out of chip stocks and into health care for three weeks.", "market_rotation", True),
         ("'The factories are coming home, and they're built with steel,' the chief executive said.", "reshoring", True),
+        # short feed items
+        ("Dominion falls as the Interior Department suspended construction leases for five offshore wind farms.",
+         "regulatory_risk", True),
+        ("Lincoln Financial to pay $150M to end cost-of-insurance suits.", "regulatory_risk", True),
+        ("Visa, Mastercard swipe-fee accord heads to judge.", "regulatory_risk", True),
+        ("Realty Income sets up $3B ATM program.", "capital_markets", True),
+        ("Investors swap chip funds for utilities as AI trade cools.", "market_rotation", True),
+        ("Ford will assemble its next pickup at its Louisville plant instead of Mexico.", "reshoring", True),
+        ("Robot maker Figure readies humanoid pilots in auto plants.", "blue_collar_ai", True),
     ],
 )
 def test_paraphrased_cues(rules_nlp, text, theme, expected):

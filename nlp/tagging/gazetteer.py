@@ -69,6 +69,8 @@ class Context:
     place_preps: frozenset[str] = frozenset()
     place_nouns: frozenset[str] = frozenset()
     product_nouns: frozenset[str] = frozenset()
+    ratings: frozenset[str] = frozenset()  # a broker's ratings: "cuts Travelers to equal-weight"
+    rating_verbs: frozenset[str] = frozenset()  # what a broker does to a rating: "cuts", "upgraded"
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ def build_context(raw: Mapping) -> Context:
         place_preps=lower_set("place_preps"),
         place_nouns=lower_set("place_nouns"),
         product_nouns=lower_set("product_nouns"),
+        ratings=lower_set("ratings"),
+        rating_verbs=lower_set("rating_verbs"),
     )
 
 

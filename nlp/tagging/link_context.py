@@ -134,6 +134,30 @@ def has_appositive_descriptor(view: DocView, ctx: Context, end: int) -> bool:
     return view.lower(end + 2) in nouns or (end + 3 < view.n and view.lower(end + 3) in nouns)
 
 
+def follows_plural_descriptor(view: DocView, ctx: Context, start: int) -> bool:
+    """The name starting at token `start` opens a list of kinds of companies: "carriers including
+    United and Delta", "lenders such as Citizens"."""
+    k = start - 1
+    if k >= 1 and view.lower(k) == "as" and view.lower(k - 1) == "such":
+        k -= 1
+    elif k < 0 or view.lower(k) not in ("including", "like"):
+        return False
+    noun = view.lower(k - 1) if k >= 1 else ""
+    return noun.endswith("s") and (noun in ctx.descriptor_nouns or noun[:-1] in ctx.descriptor_nouns)
+
+
+def is_rated(view: DocView, ctx: Context, start: int, end: int) -> bool:
+    """A broker's rating action on the name at tokens [start, end): "cuts Travelers to equal-weight",
+    "moved Target to neutral" (not "drove to Delta to buy a car")."""
+    if start < 1 or end + 1 >= view.n or view.lower(end) != "to" or view.lower(start - 1) not in ctx.rating_verbs:
+        return False
+    word = view.lower(end + 1)
+    if word in ctx.ratings:
+        return True
+    # hyphenated ratings are three tokens: "equal", "-", "weight"
+    return end + 3 < view.n and view.word(end + 2) == "-" and f"{word}-{view.lower(end + 3)}" in ctx.ratings
+
+
 def opens_relative_clause(view: DocView, end: int) -> bool:
     """A relative clause about the name ending at token `end`: "Apple, which collects ...",
     "Target, whose stores ..."."""

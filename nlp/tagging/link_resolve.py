@@ -17,6 +17,7 @@ from nlp.tagging.link_candidates import (
     is_listed,
 )
 from nlp.tagging.link_context import (
+    follows_plural_descriptor,
     has_appositive_descriptor,
     is_hyphen_joined,
     is_inside_headline_phrase,
@@ -25,6 +26,7 @@ from nlp.tagging.link_context import (
     is_next_to_proper_word,
     is_place_after,
     is_product_apposition,
+    is_rated,
     is_signed_move_after,
     is_titled_person,
     is_town_after_preposition,
@@ -70,6 +72,9 @@ class Resolver:
                     continue
                 if has_appositive_descriptor(view, self.context, c.end):
                     c.accept(c.method, CONFIDENCE["evidence"])  # "Corning, the glassmaker"
+                    continue
+                if follows_plural_descriptor(view, self.context, c.start) or is_rated(view, self.context, c.start, c.end):
+                    c.accept(c.method, CONFIDENCE["evidence"])  # "carriers including United"; "cuts Travelers to hold"
                     continue
             plain = c.method in ("name", "alias", "symbol") and not self._needs_evidence(view, c)
             if plain and not _named_otherwise(c, here):
