@@ -184,6 +184,12 @@ def test_theme_probs_take_the_strongest_sentence():
     assert compute_document_theme_probs([{"a": 0.2, "b": 0.9}, {"a": 0.7, "b": 0.1}]) == {"a": 0.7, "b": 0.9}
 
 
+def test_a_full_article_needs_a_theme_in_more_than_one_window():
+    # eight windows: one passing paragraph about "a", "b" all through
+    windows = [{"a": 0.95, "b": 0.8}] + [{"a": 0.05, "b": 0.8}] * 7
+    assert compute_document_theme_probs(windows) == {"a": pytest.approx(0.35), "b": 0.8}
+
+
 def test_combine_rules_and_model():
     thresholds = {"reshoring": 0.4, "ai_capex": 0.5}
     themes, scores = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.02, "ai_capex": 0.97}, thresholds)

@@ -82,6 +82,7 @@ SETS = {
     "holdout43": (150, 7, 4, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout44": (150, 6, 8, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout45": (150, 7, 10, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout46": (75, 2, 0, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
@@ -132,7 +133,7 @@ def test_keys_and_types(rows):
 
 
 # words per text: paragraphs, except the sets of short feed items (a headline and a summary)
-TEXT_WORDS = {"holdout45": (15, 40)}
+TEXT_WORDS = {"holdout45": (15, 40), "holdout46": (300, 600)}
 
 
 def test_text_length_in_words(labelled_set):

@@ -13,6 +13,7 @@ from nlp.tagging.theme_evidence import (
     Candidate,
     build_cue_key,
     build_phrase_variants,
+    compute_spread_factor,
     extract_theme_hits,
     score_theme_evidence,
 )
@@ -139,6 +140,22 @@ def test_score_formula_points():
     one_weak_repeated = score_theme_evidence([("a", 0.5)] * 5, 50)
     assert one_weak_repeated == pytest.approx(1 - math.exp(-0.625)) and one_weak_repeated < 0.5
     assert score_theme_evidence([("a", 1.0), ("a", 1.0)], 50) == pytest.approx(1 - math.exp(-1.25))
+
+
+def test_spread_factor_of_paragraphs_and_articles():
+    assert compute_spread_factor(1, 5) == 1.0  # a paragraph: one sentence is enough
+    assert compute_spread_factor(1, 24) == pytest.approx(1 / 3)  # an article of 24 sentences needs 3
+    assert compute_spread_factor(3, 24) == compute_spread_factor(5, 24) == 1.0
+
+
+def test_a_passing_mention_does_not_make_a_full_article_about_a_theme(rules_nlp):
+    filler = " ".join(f"The retailer's store number {i} sold more sweaters this winter than last." for i in range(20))
+    passing = "Shares also rose as Treasury yields fell after the Fed held rates. " + filler
+    assert "monetary_policy" not in rules_nlp(passing)._.themes
+    about = " ".join(["The Fed held rates and signaled two cuts.", filler[:300], "Treasury yields fell after the Fed decision.",
+                      filler[300:700], "Traders now expect the Fed to cut rates in March."])
+    assert "monetary_policy" in rules_nlp(about)._.themes
+    assert "monetary_policy" in rules_nlp("Shares rose as Treasury yields fell after the Fed held rates.")._.themes
 
 
 def test_score_grows_with_evidence_and_shrinks_with_length():

@@ -31,7 +31,9 @@ NO_MODEL = "none"
 # (combine.FUSED_DECISION); a signed percentage after a share subject is a price move ("$HPE +4.8%");
 # ticker move weight 0.5 -> 0.9. x8: a percentage move right after a company's name is that ticker's
 # move ("Home Depot rose 2.9%"; price_moves.extract_named_price_moves), for ticker sentiment only.
-EXTRACTION_SCHEMA = "x8"
+# x9: a full article's themes need more than a passing paragraph (theme_evidence.SPREAD_SENTENCES;
+# aggregate.compute_document_theme_probs takes the mean of the top windows from 4 windows on).
+EXTRACTION_SCHEMA = "x9"
 
 
 @dataclass

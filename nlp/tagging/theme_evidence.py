@@ -18,6 +18,11 @@ KIND_WEIGHTS = {"strong": 1.0, "weak": 0.5, "ambiguous": 1.0}
 REPEAT_SHARE = 0.25
 MAX_REPEATS = 1
 LENGTH_UNIT_TOKENS = 300
+# A text of more than SPREAD_SENTENCES sentences (a full article, not a paragraph) is about a theme only
+# when the theme's cues reach one sentence in SPREAD_SENTENCES; fewer, and the score shrinks in proportion
+# (compute_spread_factor). Chosen on holdout46, 75 full articles of about 430 words: rules micro-F1 0.748
+# with no spread rule, 0.941 / 0.911 / 0.877 at 6 / 8 / 10 sentences; with the model 0.940 / 0.950 / 0.934.
+SPREAD_SENTENCES = 8
 
 
 class Candidate(NamedTuple):
@@ -167,6 +172,15 @@ def _heaviest_first(hit: tuple[Candidate, float]) -> tuple:
 
 def _text_order(hit: tuple[Candidate, float]) -> int:
     return hit[0][3]
+
+
+def compute_spread_factor(sentences_hit: int, sentences_total: int) -> float:
+    """1.0 for a paragraph; for a longer text, the share of the sentences a theme's cues must reach (one in
+    SPREAD_SENTENCES) that they do reach, at most 1: a passing mention in a full article scores little."""
+    if sentences_total <= SPREAD_SENTENCES:
+        return 1.0
+    needed = math.ceil(sentences_total / SPREAD_SENTENCES)
+    return min(1.0, sentences_hit / needed)
 
 
 def score_theme_evidence(hits: Iterable[tuple[str, float]], n_tokens: int) -> float:

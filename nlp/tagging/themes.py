@@ -52,6 +52,7 @@ from nlp.tagging.theme_evidence import (  # noqa: F401  (re-exported: the eviden
     build_cue_key,
     build_phrase_variants,
     compute_assigned_themes,
+    compute_spread_factor,
     extract_theme_hits,
     score_theme_evidence,
 )
@@ -237,7 +238,9 @@ class ThemeRules:
                 chosen = extract_theme_hits(cues, context, veto, exclude, self._windows[theme], sentences.sent_of)
                 if chosen:
                     evidence[theme] = [self._to_hit(tokens, theme, cand, weight) for cand, weight in chosen]
-                    scores[theme] = score_theme_evidence(((c.key, w) for c, w in chosen), tokens.n)
+                    spread = compute_spread_factor(len({sentences.sent_of(c.start) for c, _ in chosen}),
+                                                   len(sentences.starts()))
+                    scores[theme] = spread * score_theme_evidence(((c.key, w) for c, w in chosen), tokens.n)
         themes = compute_assigned_themes(scores, self.thresholds)
         if self._plain_extensions:
             set_doc_value(doc, "theme_evidence", evidence)
