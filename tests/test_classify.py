@@ -8,6 +8,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from nlp.classify.aggregate import (  # noqa: E402
+    LONG_DOCUMENT_WINDOWS,
     compute_document_sentiment,
     compute_document_theme_probs,
     compute_mean_probs,
@@ -136,7 +137,7 @@ def test_annotate_docs_aggregates_sentences_and_mentions(tiny):
     doc = nlp("Shares of acme rose. The fed cut rates.")
     doc._.mentions = [M("ACME", 10, 14)]
     [out] = annotate_docs([doc], make_pipeline(tiny))
-    assert set(out) == {"sentiment", "ticker_sentiment", "theme_probs", "sentiment_probs", "sentiment_evidence"}
+    assert set(out) == {"sentiment", "ticker_sentiment", "theme_probs", "sentiment_probs", "sentiment_evidence", "windows"}
     assert all(e["label"] == out["sentiment"]["label"] and e["text"] == "Shares of acme rose" for e in out["sentiment_evidence"])
     assert set(out["ticker_sentiment"]) == {"ACME"} and out["sentiment"]["label"] in {"positive", "negative", "neutral"}
     assert set(out["theme_probs"]) == {"reshoring", "monetary_policy"}
@@ -215,6 +216,18 @@ def test_combine_rules_and_model():
     themes, scores = combine_theme_scores({"new_card": 0.7}, {}, thresholds)
     assert themes == ["new_card"] and scores["new_card"] == 0.7  # unknown to the model: rules decide
     assert compute_calibrated_prob(0.4, 0.4) == pytest.approx(0.5)
+
+
+def test_a_full_article_needs_more_fused_evidence_than_a_paragraph():
+    from nlp.classify.combine import choose_fused_decision
+
+    thresholds = {"reshoring": 0.4}
+    paragraph, article = choose_fused_decision(1), choose_fused_decision(LONG_DOCUMENT_WINDOWS)
+    assert paragraph == choose_fused_decision(LONG_DOCUMENT_WINDOWS - 1) < article
+    # one strong cue and a model a little above its threshold: enough in a paragraph, not in an article
+    kept = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.45}, thresholds, fused_decision=paragraph)[0]
+    assert kept == ["reshoring"]
+    assert combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.45}, thresholds, fused_decision=article)[0] == []
 
 
 def test_sentfin_parsing_with_bad_quotes_and_spans():

@@ -109,7 +109,7 @@ def _sentence_spans(doc) -> list[tuple[int, int]]:
 
 
 def annotate_docs(docs, classifier) -> list[dict]:
-    """Per doc: ``{"sentiment", "ticker_sentiment", "theme_probs"}`` (see the module docstring)."""
+    """Per doc: ``{"sentiment", "ticker_sentiment", "theme_probs", "windows", ...}`` (see the module docstring)."""
     max_chars = compute_window_chars(classifier.max_length)
     doc_texts = [doc.text for doc in docs]  # spaCy rebuilds doc.text on every access: read it once
     doc_mentions = [_mention_tuples(doc) for doc in docs]
@@ -165,4 +165,5 @@ def build_doc_annotation(unit_results: list[tuple[Unit, dict]], tickers: list[st
         "sentiment_probs": compute_mean_probs(sentence_probs, lengths),
         "sentiment_evidence": build_price_move_evidence(text, price_moves, document["label"])
         + build_price_move_evidence(text, guidance_moves, document["label"], method="guidance"),
+        "windows": len(unit_results),  # how the text was read: a full article from LONG_DOCUMENT_WINDOWS on
     }

@@ -33,8 +33,9 @@ NO_MODEL = "none"
 # move ("Home Depot rose 2.9%"; price_moves.extract_named_price_moves), for ticker sentiment only.
 # x9: a full article's themes need more than a passing paragraph (theme_evidence.SPREAD_SENTENCES;
 # aggregate.compute_document_theme_probs takes the mean of the top windows from 4 windows on), and its
-# document sentiment is read from the first window (headline and lead).
-EXTRACTION_SCHEMA = "x9"
+# document sentiment is read from the first window (headline and lead). x10: a fused theme is kept at
+# fused evidence 0.55 (combine.FUSED_DECISION, chosen again for the model trained on more labelled sets).
+EXTRACTION_SCHEMA = "x10"
 
 
 @dataclass

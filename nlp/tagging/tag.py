@@ -164,9 +164,11 @@ def build_tag_output(
 
 
 def _combine(rule_scores: Mapping[str, float], model: Mapping, thresholds: Mapping[str, float]):
-    from nlp.classify.combine import combine_theme_scores
+    from nlp.classify.combine import choose_fused_decision, combine_theme_scores
 
-    themes, scores = combine_theme_scores(rule_scores, model.get("theme_probs") or {}, thresholds)
+    decision = choose_fused_decision(model.get("windows", 1))
+    themes, scores = combine_theme_scores(rule_scores, model.get("theme_probs") or {}, thresholds,
+                                          fused_decision=decision)
     return sorted(themes), scores
 
 
