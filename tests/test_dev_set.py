@@ -86,6 +86,7 @@ SETS = {
     "holdout47": (75, 3, 1, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout48": (150, 8, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout49": (60, 2, 0, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout50": (60, 2, 0, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
@@ -136,7 +137,10 @@ def test_keys_and_types(rows):
 
 
 # words per text: paragraphs, except the sets of short feed items (a headline and a summary)
-TEXT_WORDS = {"holdout45": (15, 40), "holdout46": (300, 600), "holdout47": (300, 600), "holdout48": (15, 160), "holdout49": (300, 600)}
+TEXT_WORDS = {
+    "holdout45": (15, 40), "holdout46": (300, 600), "holdout47": (300, 600), "holdout48": (15, 160),
+    "holdout49": (300, 600), "holdout50": (300, 600),
+}
 
 
 def test_text_length_in_words(labelled_set):

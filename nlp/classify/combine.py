@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from nlp.classify.aggregate import LONG_DOCUMENT_WINDOWS
+from nlp.classify.aggregate import is_article
 
 RULE_WEIGHT = 0.6
 MODEL_ALONE = 0.99  # raw model probability at which the model adds a theme without rule evidence
@@ -72,7 +72,7 @@ def compute_calibrated_prob(p: float, threshold: float) -> float:
 
 def choose_fused_decision(windows: int) -> float:
     """The fused evidence a theme needs in a text the model read in ``windows`` windows."""
-    return ARTICLE_FUSED_DECISION if windows >= LONG_DOCUMENT_WINDOWS else FUSED_DECISION
+    return ARTICLE_FUSED_DECISION if is_article(windows) else FUSED_DECISION
 
 
 def combine_theme_scores(

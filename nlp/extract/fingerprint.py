@@ -34,7 +34,7 @@ NO_MODEL = "none"
 # x9: a full article's themes need more than a passing paragraph (theme_evidence.SPREAD_SENTENCES;
 # aggregate.compute_document_theme_probs takes the mean of the top windows from 4 windows on), and its
 # document sentiment is read from the first window (headline and lead). x10: a fused theme is kept at
-# fused evidence 0.55 (combine.FUSED_DECISION, chosen again for the model trained on more labelled sets).
+# fused evidence 0.55, in a full article at 0.65 (combine.FUSED_DECISION, ARTICLE_FUSED_DECISION).
 EXTRACTION_SCHEMA = "x10"
 
 
