@@ -9,9 +9,9 @@ fused = RULE_WEIGHT * r + (1 - RULE_WEIGHT) * m, raised to m when the model is n
 (p >= MODEL_ALONE), and the theme is kept when fused >= FUSED_DECISION. The reported score is fused
 rescaled like m, so that FUSED_DECISION maps to 0.5: every theme score is kept at 0.5, fused or not.
 With RULE_WEIGHT = 0.6 and FUSED_DECISION = 0.55 one strong cue (r = 0.63) is kept unless the model leans
-against it (m >= 0.43: its probability a little under its threshold); one weak cue (r = 0.39, below the
-rules' own thresholds) needs the model fairly sure (m >= 0.79); without any cue the model adds a theme only when near certain:
-paraphrases the rules cannot see ("warehouses full of accelerator chips").
+against it (kept from m = 0.43: its probability a little under its threshold); one weak cue (r = 0.39, below
+the rules' own thresholds) needs the model fairly sure (m >= 0.79); without any cue the model adds a theme
+only when near certain: paraphrases the rules cannot see ("warehouses full of accelerator chips").
 FUSED_DECISION was 0.5 (a strong cue kept unless the model was against it, m < 0.31) until two fresh
 sets written for the purpose (holdout33-34, 300 rows, scored before any row was read and used for no
 other choice) showed the fused themes over-tagging, as on every fresh set before: precision 0.903,
