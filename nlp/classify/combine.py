@@ -97,3 +97,11 @@ def combine_theme_scores(
         scores[theme] = round(compute_calibrated_prob(fused, fused_decision), 4)
     themes = sorted(t for t, s in scores.items() if s >= DECISION)
     return themes, scores
+
+
+def combine_annotation_themes(rule_scores: Mapping[str, float], annotation: Mapping,
+                              thresholds: Mapping[str, float]) -> tuple[list[str], dict[str, float]]:
+    """``combine_theme_scores`` for one doc's classifier annotation (``annotate_docs``): its theme
+    probabilities, at the decision for the number of windows the model read it in."""
+    return combine_theme_scores(rule_scores, annotation.get("theme_probs") or {}, thresholds,
+                                fused_decision=choose_fused_decision(annotation.get("windows", 1)))

@@ -137,15 +137,14 @@ def evaluate_dev(dev_rows: list[dict], annotations: list[dict], rule_outputs: li
     ``annotations`` come from ``annotate_docs``; ``rule_outputs`` are (themes, scores) per row
     from the tagging pipeline's rules (None when it is not available).
     """
-    from nlp.classify.combine import choose_fused_decision, combine_theme_scores
+    from nlp.classify.combine import combine_annotation_themes
 
     gold = [set(r.get("themes") or []) for r in dev_rows]
     model_pred = [{t for t, p in a["theme_probs"].items() if p >= thresholds.get(t, 0.5)} for a in annotations]
     rows = [{"set": "dev themes", "system": "model", **_theme_cells(gold, model_pred, theme_ids)}]
     if rule_outputs is not None:
         rows.insert(0, {"set": "dev themes", "system": "rules", **_theme_cells(gold, [set(t) for t, _ in rule_outputs], theme_ids)})
-        fused = [set(combine_theme_scores(s, a["theme_probs"], thresholds, fused_decision=choose_fused_decision(a.get("windows", 1)))[0])
-                 for (_, s), a in zip(rule_outputs, annotations)]
+        fused = [set(combine_annotation_themes(s, a, thresholds)[0]) for (_, s), a in zip(rule_outputs, annotations)]
         rows.append({"set": "dev themes", "system": "rules+model", **_theme_cells(gold, fused, theme_ids)})
     rows += _ticker_sentiment_rows(dev_rows, annotations)
     labelled = [(r["sentiment"] if isinstance(r["sentiment"], str) else r["sentiment"].get("label"), a["sentiment"]["label"], r["full_text"])

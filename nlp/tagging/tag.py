@@ -15,7 +15,7 @@ Offsets are character offsets into ``title + "\\n\\n" + text`` when a title is g
 With ``html=True`` the title and text are HTML (feed summaries): their visible text is tagged, and the
 output record carries it as ``"text"`` (and ``"title"``), which the offsets then index into.
 Without a classifier, themes and scores are the rule scores and card thresholds; with one, they are
-``nlp.classify.combine.combine_theme_scores`` of rule scores and model probabilities.
+``nlp.classify.combine.combine_annotation_themes`` of rule scores and model probabilities.
 """
 
 from __future__ import annotations
@@ -164,11 +164,9 @@ def build_tag_output(
 
 
 def _combine(rule_scores: Mapping[str, float], model: Mapping, thresholds: Mapping[str, float]):
-    from nlp.classify.combine import choose_fused_decision, combine_theme_scores
+    from nlp.classify.combine import combine_annotation_themes
 
-    decision = choose_fused_decision(model.get("windows", 1))
-    themes, scores = combine_theme_scores(rule_scores, model.get("theme_probs") or {}, thresholds,
-                                          fused_decision=decision)
+    themes, scores = combine_annotation_themes(rule_scores, model, thresholds)
     return sorted(themes), scores
 
 
