@@ -87,6 +87,8 @@ SETS = {
     "holdout48": (150, 8, 5, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout49": (60, 2, 0, datetime(2026, 12, 1, tzinfo=timezone.utc)),
     "holdout50": (60, 2, 0, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout51": (60, 2, 0, datetime(2026, 12, 1, tzinfo=timezone.utc)),
+    "holdout52": (60, 2, 0, datetime(2026, 12, 1, tzinfo=timezone.utc)),
 }
 
 
@@ -140,6 +142,7 @@ def test_keys_and_types(rows):
 TEXT_WORDS = {
     "holdout45": (15, 40), "holdout46": (300, 600), "holdout47": (300, 600), "holdout48": (15, 160),
     "holdout49": (300, 600), "holdout50": (300, 600),
+    "holdout51": (300, 600), "holdout52": (300, 600),
 }
 
 
@@ -199,10 +202,11 @@ def test_set_contains_negatives_for_linking_and_themes(labelled_set):
 def test_model_training_split_names_known_sets_and_keeps_the_pinned_ones_out():
     """corpora/eval/splits.yaml: the sets that also train the classifier. The sets whose figures are
     pinned or quoted as estimates (dev, blind, holdout and the never-read holdout18, holdout21 and
-    holdout30-32, 35-36, 39-40, 43 and 47-49, and the fusion calibration sets holdout33-34) must stay out."""
+    holdout30-32, 35-36, 39-40, 43, 47-49 and 52, and the fusion calibration sets holdout33-34) must stay out."""
     import yaml
 
     names = yaml.safe_load((EVAL_DIR / "splits.yaml").read_text(encoding="utf-8"))["model_training"]
     assert len(names) == len(set(names)) and set(names) <= set(SETS)
     assert not {"dev", "blind", "holdout", "holdout18", "holdout21", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34",
-                   "holdout35", "holdout36", "holdout39", "holdout40", "holdout43", "holdout47", "holdout48", "holdout49"} & set(names)
+                   "holdout35", "holdout36", "holdout39", "holdout40", "holdout43", "holdout47", "holdout48", "holdout49",
+                   "holdout52"} & set(names)
