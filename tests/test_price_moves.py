@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nlp.classify.aggregate import (
+    ARTICLE_PRICE_MOVE_WEIGHT,
+    LONG_DOCUMENT_WINDOWS,
     PRICE_MOVE_WEIGHT,
     TICKER_PRICE_MOVE_WEIGHT,
     compute_document_sentiment,
@@ -73,6 +75,19 @@ def test_a_reported_move_shifts_the_document_score():
     assert compute_document_sentiment(against, [10], price_direction=-1)["label"] == "neutral"
     strong = [{"negative": 0.0, "neutral": 0.05, "positive": 0.95}]
     assert compute_document_sentiment(strong, [10], price_direction=1)["score"] == 1.0  # clipped
+
+
+def test_a_full_article_weighs_a_reported_move_less():
+    """An article reports many moves (peers', the market's): one tips a flat lead, it does not decide it."""
+    flat_lead = {"negative": 0.1, "neutral": 0.7, "positive": 0.2}  # score 0.1
+    later = {"negative": 0.0, "neutral": 0.0, "positive": 1.0}  # ignored: an article is read from its lead
+    windows = [flat_lead] + [later] * (LONG_DOCUMENT_WINDOWS - 1)
+    up = compute_document_sentiment(windows, [100] * len(windows), price_direction=1)
+    assert up == {"label": "neutral", "score": pytest.approx(0.1 + ARTICLE_PRICE_MOVE_WEIGHT)}
+    leaning = [{"negative": 0.05, "neutral": 0.65, "positive": 0.3}] + [later] * (LONG_DOCUMENT_WINDOWS - 1)
+    assert compute_document_sentiment(leaning, [100] * len(leaning), price_direction=1)["label"] == "positive"
+    # the same lead alone is a paragraph: the move decides it
+    assert compute_document_sentiment([flat_lead], [100], price_direction=1)["label"] == "positive"
     assert compute_document_sentiment([], [], price_direction=1) == {"label": "neutral", "score": 0.0}
 
 

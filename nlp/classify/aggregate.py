@@ -95,6 +95,7 @@ POLARITY_BAND = 0.45  # mentions (ticker sentiment; see the module docstring)
 DOCUMENT_BAND = (0.35, 0.45)
 LONG_DOCUMENT_WINDOWS = 4  # windows from which a text is a full article, not a paragraph (1-2 windows)
 PRICE_MOVE_WEIGHT = 0.7  # a reported share-price move, on the document score (see the module docstring)
+ARTICLE_PRICE_MOVE_WEIGHT = 0.3  # the same in a full article, which reports many moves (compute_document_sentiment)
 GUIDANCE_MOVE_WEIGHT = 0.2  # a company's forecast raised or cut, on the document score (see the module docstring)
 TICKER_PRICE_MOVE_WEIGHT = 0.9  # a move reported for one ticker, on its score (see the module docstring)
 
@@ -134,11 +135,21 @@ def compute_document_sentiment(unit_probs: Sequence[Mapping[str, float]], length
     the headline and the lead carry the news, the later paragraphs background, quotes and peers in
     mixed tones. On holdout46 (75 articles of about 430 words) document macro-F1 went from 0.599 (all
     windows) to 0.690 (the first window; the first two 0.654, the first two weighted x3 0.647).
-    The moves a whole article reports still count: see ``is_article`` for the trial that dropped them."""
-    if is_article(len(unit_probs)):
+
+    The moves a whole article reports still count (see ``is_article`` for the trial that dropped them),
+    with ARTICLE_PRICE_MOVE_WEIGHT: an article reports many moves, its peers', the market's and past
+    ones, so a move there tips a lead read as nearly flat instead of deciding it. Chosen on the five
+    article sets read so far (holdout46, 47, 49, 50, 51; 330 articles), pooled document macro-F1 at a
+    weight of 0 / 0.2 / 0.3 / 0.35 / 0.4 / 0.45 / 0.5 / 0.6 / 0.7: 0.766 / 0.767 / 0.789 / 0.779 / 0.771 /
+    0.755 / 0.763 / 0.762 / 0.753; at 0.3 the most frequent error, a neutral article called polar, fell
+    from 49 to 31 rows. Per set 0.7 -> 0.3: 0.699 -> 0.785, 0.754 -> 0.749, 0.770 -> 0.685, 0.784 ->
+    0.865, 0.764 -> 0.854."""
+    article = is_article(len(unit_probs))
+    if article:
         unit_probs, lengths = unit_probs[:1], lengths[:1]
     sentiment = build_sentiment(compute_mean_probs(unit_probs, [max(n, 1) for n in lengths]), band)
-    delta = PRICE_MOVE_WEIGHT * price_direction + GUIDANCE_MOVE_WEIGHT * guidance_direction
+    price_weight = ARTICLE_PRICE_MOVE_WEIGHT if article else PRICE_MOVE_WEIGHT
+    delta = price_weight * price_direction + GUIDANCE_MOVE_WEIGHT * guidance_direction
     if not delta or not unit_probs:
         return sentiment
     return _shifted(sentiment, delta, band)

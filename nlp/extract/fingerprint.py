@@ -35,7 +35,9 @@ NO_MODEL = "none"
 # aggregate.compute_document_theme_probs takes the mean of the top windows from 4 windows on), and its
 # document sentiment is read from the first window (headline and lead). x10: a fused theme is kept at
 # fused evidence 0.55, in a full article at 0.65 (combine.FUSED_DECISION, ARTICLE_FUSED_DECISION).
-EXTRACTION_SCHEMA = "x10"
+# x11: a share-price move a full article reports weighs 0.3 on its document score, not 0.7
+# (aggregate.ARTICLE_PRICE_MOVE_WEIGHT).
+EXTRACTION_SCHEMA = "x11"
 
 
 @dataclass
