@@ -761,3 +761,62 @@ def test_a_capitalised_first_word_the_prose_uses_as_a_word_is_the_word(nlp):
     headline = "Visa waits cloud World Cup travel boost\n\nWait times for US visitor visa interviews top 300 days, and the travel industry is nervous."
     assert "V" not in tickers(nlp, headline)
     assert "V" in tickers(nlp, "Visa raises fees\n\nVisa Inc. said cross-border volumes rose 12%.")
+
+
+# --- real news: persons, acronyms, central banks (Reuters-21578 and FiNER-ORD texts showed these) ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Prime Minister Tony Abbott said the budget would pass. Abbott thundered in parliament.",
+        "Andrew McCormick, who runs the bond team, expects higher yields.",
+        "Mr Abbott disagreed with the plan.",
+        "The Roy Disney family disclosed a stake.",
+        "Actor Michael J. Fox attended the gala.",
+    ],
+)
+def test_a_given_name_or_an_honorific_before_a_one_word_name_makes_a_person(nlp, text):
+    assert tickers(nlp, text) == set()
+
+
+def test_a_given_name_does_not_block_a_company_named_in_full_or_a_question(nlp):
+    text = "John Deere tractors sold well; Walt Disney, Charles Schwab and Jack Henry rose."
+    assert tickers(nlp, text) == {"DE", "DIS", "SCHW", "JKHY"}
+    assert tickers(nlp, "Abbott Laboratories rose after Abbott said diagnostics sales grew.") == {"ABT"}
+
+
+def test_a_headline_title_before_capitalised_words_is_not_a_person(nlp):
+    assert tickers(nlp, "Fiat Fights Back: Chairman Rejects GM's Allegations Of Union Bribery") == {"GM"}
+    assert tickers(nlp, "Coach Owner Tapestry Sales Top Estimates") == {"TPR"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He spoke to the Economic Planning Advisory Council (EPAC) on Tuesday.",
+        "The Indian State Trading Corporation (STC) bought three cargoes.",
+        "Storage tanks for liquefied petroleum gas (LPG) will be built.",
+        "The 1972 Anti-Ballistic Missile (ABM) treaty was debated.",
+        "A NSC (National Savings Certificate) is a safe investment.",
+    ],
+)
+def test_an_acronym_spelled_out_beside_it_is_not_a_symbol(nlp, text):
+    assert tickers(nlp, text) == set()
+
+
+def test_a_company_name_that_spells_its_symbol_keeps_it(nlp):
+    assert mentions(nlp, "Norfolk Southern Corp. (NSC) rose 2%.") == [
+        ("NSC", "Norfolk Southern Corp.", "name"), ("NSC", "NSC", "symbol")]
+    assert tickers(nlp, "Dorian LPG (LPG) and ABM Industries (ABM) rose.") == {"LPG", "ABM"}
+
+
+def test_national_bank_alone_is_no_company(nlp):
+    assert tickers(nlp, "The Swiss National Bank is set to raise borrowing costs in consecutive steps.") == set()
+    assert tickers(nlp, "The deposits of the failed First National Bank of Crosby, Tex., were assumed.") == set()
+    assert tickers(nlp, "National Bank Holdings raised its dividend.") == {"NBHC"}
+
+
+def test_a_sentence_opening_with_a_number_says_nothing_of_lower_case_writing(nlp):
+    text = "Burlington Industries Inc won a contract. 1986 net excludes a 400,000 dlr tax credit of 36 cts a share."
+    assert tickers(nlp, text) == set()

@@ -71,6 +71,8 @@ class Context:
     product_nouns: frozenset[str] = frozenset()
     ratings: frozenset[str] = frozenset()  # a broker's ratings: "cuts Travelers to equal-weight"
     rating_verbs: frozenset[str] = frozenset()  # what a broker does to a rating: "cuts", "upgraded"
+    honorifics: frozenset[str] = frozenset()  # "Mr", "Minister": the one-word name after them is a person
+    given_names: frozenset[str] = frozenset()  # "tony": before a one-word name, the pair is a person
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,8 @@ def build_context(raw: Mapping) -> Context:
         product_nouns=lower_set("product_nouns"),
         ratings=lower_set("ratings"),
         rating_verbs=lower_set("rating_verbs"),
+        honorifics=lower_set("honorifics"),
+        given_names=lower_set("given_names"),
     )
 
 

@@ -19,19 +19,77 @@ _CALENDAR = frozenset(
 
 def is_titled_person(view: DocView, ctx: Context, start: int) -> bool:
     """"Gov. Greg Abbott", "President Gerald R. Ford": a title, then given names or initials (at
-    most three), then the name at token `start`."""
+    most three), then the name at token `start`. In a headline every word is capitalised, so there
+    only known given names count ("Chairman Rejects GM's ..." is not a person)."""
     lo, _ = view.segment(start)
+    headline = view.shape(start) != "plain"
     i = start - 1
-    while i >= lo and start - i <= 3 and view.lower(i) not in ctx.person_titles and is_given_name(view.word(i)):
+    while (i >= lo and start - i <= 3 and view.lower(i) not in ctx.person_titles and is_given_name(view.word(i))
+           and (not headline or _is_initial(view.word(i)) or view.lower(i) in ctx.given_names)):
         i -= 1
     return lo <= i < start - 1 and view.lower(i) in ctx.person_titles
 
 
+def is_personal_name(view: DocView, ctx: Context, start: int) -> bool:
+    """"Tony Abbott", "Andrew J. McCormick", "Mr Abbott": a given name (and perhaps an initial) or an
+    honorific right before the one-word name at token `start`, in the same segment."""
+    lo, _ = view.segment(start)
+    i = start - 1
+    if i > lo and _is_initial(view.word(i)):
+        i -= 1  # "Michael J. Fox"
+    if i < lo:
+        return False
+    word = view.word(i)
+    lower = word.lower()
+    if lower in ctx.honorifics:
+        return i == start - 1 and word[:1].isupper()
+    return lower in ctx.given_names and word[:1].isupper() and not word.isupper()
+
+
+def _is_initial(word: str) -> bool:
+    return len(word) == 2 and word[1] == "." and word[0].isupper()
+
+
 def is_given_name(word: str) -> bool:
     """A capitalised word or an initial ("R.")."""
-    if len(word) == 2 and word[1] == "." and word[0].isupper():
+    if _is_initial(word):
         return True
     return word.isalpha() and word[0].isupper() and not word.isupper()
+
+
+_ACRONYM_GLUE = frozenset({"of", "and", "&", "the", "for", "-", "on", "in"})
+
+
+def is_spelled_out_acronym(view: DocView, start: int, end: int) -> bool:
+    """"the Economic Planning Advisory Council (EPAC)", "liquefied petroleum gas (LPG)", "NSC (National
+    Savings Certificate)": the one token at [start, end) is in parentheses after words whose initials
+    spell it, or before words in parentheses that do: an acronym, not a symbol."""
+    if end - start != 1:
+        return False
+    letters = view.word(start).lower()
+    lo, hi = view.segment(start)
+    if lo < start - 1 and view.word(start - 1) == "(" and end < hi and view.word(end) == ")":
+        return _initials_spell(view, letters, range(start - 2, lo - 1, -1), reverse=True)
+    if end + 2 < hi and view.word(end) == "(":
+        return _initials_spell(view, letters, range(end + 1, hi), reverse=False)
+    return False
+
+
+def _initials_spell(view: DocView, letters: str, positions, reverse: bool) -> bool:
+    """The words at `positions` (walking away from the acronym) start with `letters`, function words
+    and hyphens between them skipped."""
+    wanted = letters[::-1] if reverse else letters
+    k = 0
+    for i in positions:
+        if k == len(wanted):
+            return True
+        word = view.word(i)
+        if word.lower() in _ACRONYM_GLUE and k:
+            continue
+        if not word[:1].isalpha() or word[0].lower() != wanted[k]:
+            return False
+        k += 1
+    return k == len(wanted)
 
 
 def is_institution_after(view: DocView, ctx: Context, end: int, one_word: bool = True) -> bool:

@@ -24,10 +24,12 @@ from nlp.tagging.link_context import (
     is_institution_after,
     is_listed_beside,
     is_next_to_proper_word,
+    is_personal_name,
     is_place_after,
     is_product_apposition,
     is_rated,
     is_signed_move_after,
+    is_spelled_out_acronym,
     is_titled_person,
     is_town_after_preposition,
     opens_relative_clause,
@@ -117,6 +119,15 @@ class Resolver:
         """Reject the names that cannot be the company here; returns the names this text uses for
         another entity (a person, a place, an institution, a longer proper name)."""
         other = []
+        spelled_out = [
+            c for c in candidates
+            if (c.method == "symbol" or (c.method in NAMES and c.entry is not None and c.entry.text.isupper()))
+            and is_spelled_out_acronym(view, c.start, c.end)
+        ]
+        for c in spelled_out:
+            # "Norfolk Southern Corp. (NSC)": the company's own name spells its symbol
+            if not any(o.symbol == c.symbol and o.method in NAMES and o.end == c.start - 1 for o in candidates):
+                c.method = "rejected"
         for c in candidates:
             if c.method in NAMES:
                 reason = self._blocked(view, c)
@@ -226,7 +237,7 @@ class Resolver:
         ctx = self.context
         one_word = c.end - c.start == 1
         if (is_titled_person(view, ctx, c.start) or is_institution_after(view, ctx, c.end, one_word)
-                or is_place_after(view, ctx, c.end)):
+                or is_place_after(view, ctx, c.end) or (one_word and is_personal_name(view, ctx, c.start))):
             return "entity"
         text = c.entry.text if c.entry else ""
         generic = c.ambiguous or (c.entry is not None and c.entry.weak)

@@ -140,14 +140,17 @@ class DocView:
         return self._lowercase
 
     def _first_word(self, lo: int, hi: int) -> str:
-        """The first token with a letter in [lo, hi), past numbers and punctuation ("AT&T",
-        "nvidia"); "" when there is none."""
+        """The first token with a letter in [lo, hi), past punctuation ("AT&T", "nvidia"); "" when
+        there is none, or when a number comes first: after one ("1986 net income rose", "3 reasons
+        ...") a lower-case word is the sentence's second and says nothing of the writer."""
         for i in range(lo, hi):
             word = self.word(i)
             if any(ch.isalpha() for ch in word):
                 if i > 0 and self.glued(i - 1) and self.word(i - 1)[-1] in _INSIDE_WORD:
                     return ""  # a piece of a link or a compound ("/industrials-up")
                 return word
+            if word[:1].isdigit():
+                return ""
         return ""
 
     def starts_segment(self, i: int) -> bool:
