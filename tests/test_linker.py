@@ -820,3 +820,19 @@ def test_national_bank_alone_is_no_company(nlp):
 def test_a_sentence_opening_with_a_number_says_nothing_of_lower_case_writing(nlp):
     text = "Burlington Industries Inc won a contract. 1986 net excludes a 400,000 dlr tax credit of 36 cts a share."
     assert tickers(nlp, text) == set()
+
+
+def test_a_fund_named_after_its_manager_is_the_fund_not_the_manager(nlp):
+    text = "The iShares MSCI China ETF (NASDAQ: MCHI) fell; the JPMorgan Equity Premium Income ETF drew inflows."
+    assert tickers(nlp, text) == {"MCHI"}
+    assert tickers(nlp, "$PGX - Invesco Preferred ETF declares monthly distribution of $0.0585") == {"PGX"}
+    both = "BlackRock said its iShares business drew inflows. The iShares Core S&P 500 ETF (IVV) rose."
+    assert mentions(nlp, both)[:2] == [("BLK", "BlackRock", "name"), ("BLK", "iShares", "alias")]
+    assert tickers(nlp, "Invesco shares rose 3% after JPMorgan Chase reported.") == {"IVZ", "JPM"}
+
+
+def test_syndication_boilerplate_names_no_company(nlp):
+    text = ("Palo Alto Networks (PANW) | Source: Sundry Photography / Shutterstock.com | The views expressed "
+            "do not necessarily reflect those of Nasdaq, Inc.")
+    assert tickers(nlp, text) == {"PANW"}
+    assert tickers(nlp, "Shutterstock reported higher revenue. Nasdaq, Inc. raised its dividend.") == {"SSTK", "NDAQ"}

@@ -94,6 +94,7 @@ class Gazetteer:
     lowercase_symbols: Mapping[str, str] = field(default_factory=dict)
     lowercase_stop: frozenset[str] = frozenset()  # lower-case words never a symbol or acronym ("psa")
     listed: Mapping[str, str] = field(default_factory=dict)  # symbol -> "YYYY-MM-DD" its shares first traded
+    fund_issuers: frozenset[str] = frozenset()  # symbols of fund managers whose brand opens their funds' names
 
 
 def build_lowercase_symbols(symbols: Mapping[str, str], ambiguous: frozenset[str],
@@ -213,6 +214,7 @@ def build_gazetteer(records: Iterable[Mapping], curated: Mapping, context: Mappi
         lowercase_symbols=MappingProxyType(build_lowercase_symbols(symbols, ambiguous, lowercase_stop)),
         lowercase_stop=lowercase_stop,
         listed=MappingProxyType(build_acquired(curated.get("listed") or {}, "listed")),
+        fund_issuers=frozenset(curated.get("fund_issuers", ())),
     )
 
 

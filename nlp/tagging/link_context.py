@@ -92,6 +92,24 @@ def _initials_spell(view: DocView, letters: str, positions, reverse: bool) -> bo
     return k == len(wanted)
 
 
+_FUND_NAME_END = frozenset({"ETF", "Fund", "FUND"})
+_FUND_NAME_PARTS = frozenset("&-+/.,'")
+
+
+def is_fund_name_after(view: DocView, end: int, span: int = 10) -> bool:
+    """"iShares MSCI China ETF", "Invesco Large Cap Value ETF": from token `end`, a run of
+    capitalised words, numbers and joiners ("S&P", "20+", "U.S.") closes with one fund's "ETF" or
+    "Fund"; the manager's funds in general ("Eaton Vance funds", "iShares ETFs") stay the manager's."""
+    _, hi = view.segment(end) if end < view.n else (end, end)
+    for i in range(end, min(hi, end + span)):
+        word = view.word(i)
+        if word in _FUND_NAME_END:
+            return i > end
+        if not (word[:1].isupper() or word[:1].isdigit() or word in _FUND_NAME_PARTS):
+            return False
+    return False
+
+
 def is_institution_after(view: DocView, ctx: Context, end: int, one_word: bool = True) -> bool:
     """"Hershey Medical Center", "Dell Medical School": a hospital, school or museum named after the
     company's namesake, right after the one-word name ending at `end`; not judged in headline case. After

@@ -19,6 +19,7 @@ from nlp.tagging.link_candidates import (
 from nlp.tagging.link_context import (
     follows_plural_descriptor,
     has_appositive_descriptor,
+    is_fund_name_after,
     is_hyphen_joined,
     is_inside_headline_phrase,
     is_institution_after,
@@ -155,7 +156,8 @@ class Resolver:
                 other = symbols.get(text)
                 if other is not None and other != c.symbol and other in named:
                     c.symbol = other
-            elif " " not in text and c.symbol not in multiword:
+            elif " " not in text and c.symbol not in multiword and c.symbol not in self.gazetteer.fund_issuers:
+                # (a fund manager's brand stays the manager: "its iShares business" beside "iShares Core S&P 500 ETF")
                 longer = {s for t, s in full.items() if t.startswith(text + " ") and s != c.symbol}
                 if len(longer) == 1:
                     c.symbol = longer.pop()
@@ -239,6 +241,8 @@ class Resolver:
         if (is_titled_person(view, ctx, c.start) or is_institution_after(view, ctx, c.end, one_word)
                 or is_place_after(view, ctx, c.end) or (one_word and is_personal_name(view, ctx, c.start))):
             return "entity"
+        if c.symbol in self.gazetteer.fund_issuers and is_fund_name_after(view, c.end):
+            return "context"  # "iShares MSCI China ETF": the fund, not BlackRock
         text = c.entry.text if c.entry else ""
         generic = c.ambiguous or (c.entry is not None and c.entry.weak)
         if not generic and text not in ctx.negative_next and text not in ctx.negative_prev:
