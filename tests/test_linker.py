@@ -805,6 +805,13 @@ def test_an_acronym_spelled_out_beside_it_is_not_a_symbol(nlp, text):
     assert tickers(nlp, text) == set()
 
 
+def test_an_acronym_spelled_out_once_is_the_acronym_everywhere_in_the_text(nlp):
+    text = "Can I invest in NSC? A NSC or National Savings Certificate is a safe investment."
+    assert tickers(nlp, text) == set()
+    assert tickers(nlp, "The Minneapolis Grain Exchange (MGE) set a record. The MGE said volume rose.") == set()
+    assert tickers(nlp, "Norfolk Southern Corp. (NSC) rose 2%. NSC said volumes grew.") == {"NSC"}
+
+
 def test_a_company_name_that_spells_its_symbol_keeps_it(nlp):
     assert mentions(nlp, "Norfolk Southern Corp. (NSC) rose 2%.") == [
         ("NSC", "Norfolk Southern Corp.", "name"), ("NSC", "NSC", "symbol")]

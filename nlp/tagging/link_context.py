@@ -62,17 +62,19 @@ _ACRONYM_GLUE = frozenset({"of", "and", "&", "the", "for", "-", "on", "in"})
 
 def is_spelled_out_acronym(view: DocView, start: int, end: int) -> bool:
     """"the Economic Planning Advisory Council (EPAC)", "liquefied petroleum gas (LPG)", "NSC (National
-    Savings Certificate)": the one token at [start, end) is in parentheses after words whose initials
-    spell it, or before words in parentheses that do: an acronym, not a symbol."""
+    Savings Certificate)", "a NSC or National Savings Certificate": the one token at [start, end) is in
+    parentheses after words whose initials spell it, or before words (in parentheses, or after "or")
+    that do: an acronym, not a symbol."""
     if end - start != 1:
         return False
     letters = view.word(start).lower()
     lo, hi = view.segment(start)
     if lo < start - 1 and view.word(start - 1) == "(" and end < hi and view.word(end) == ")":
         return _initials_spell(view, letters, range(start - 2, lo - 1, -1), reverse=True)
-    if end + 2 < hi and view.word(end) == "(":
-        return _initials_spell(view, letters, range(end + 1, hi), reverse=False)
-    return False
+    after = end + 1 if end < hi and view.word(end) in ("(", "or") else None
+    if end + 1 < hi and view.word(end) == "," and view.word(end + 1) == "or":
+        after = end + 2
+    return after is not None and after + 1 < hi and _initials_spell(view, letters, range(after, hi), reverse=False)
 
 
 def _initials_spell(view: DocView, letters: str, positions, reverse: bool) -> bool:

@@ -125,9 +125,15 @@ class Resolver:
             if (c.method == "symbol" or (c.method in NAMES and c.entry is not None and c.entry.text.isupper()))
             and is_spelled_out_acronym(view, c.start, c.end)
         ]
+        acronyms = set()
         for c in spelled_out:
             # "Norfolk Southern Corp. (NSC)": the company's own name spells its symbol
             if not any(o.symbol == c.symbol and o.method in NAMES and o.end == c.start - 1 for o in candidates):
+                c.method = "rejected"
+                acronyms.add(view.word(c.start))
+        for c in candidates:  # one sense per text: "Can I invest in NSC? A NSC or National Savings Certificate ..."
+            if view.word(c.start) in acronyms and c.end - c.start == 1 and (
+                    c.method == "symbol" or (c.method in NAMES and c.entry is not None and c.entry.text.isupper())):
                 c.method = "rejected"
         for c in candidates:
             if c.method in NAMES:
