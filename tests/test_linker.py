@@ -843,3 +843,15 @@ def test_syndication_boilerplate_names_no_company(nlp):
             "do not necessarily reflect those of Nasdaq, Inc.")
     assert tickers(nlp, text) == {"PANW"}
     assert tickers(nlp, "Shutterstock reported higher revenue. Nasdaq, Inc. raised its dividend.") == {"SSTK", "NDAQ"}
+
+
+def test_a_modal_inside_a_headline_makes_the_name_a_verb_unless_it_asks(nlp):
+    assert tickers(nlp, "HSBC Preparing Job Cuts That May Target 20000 Workers, Sky Says") == {"HSBC"}
+    assert tickers(nlp, "Layoffs May Target Middle Managers") == set()
+    assert tickers(nlp, "AAPL Stock Outlook 2024: Can Apple Outsmart Microsoft?") == {"AAPL", "MSFT"}
+    assert tickers(nlp, "Where Will Block Stock Be in 1 Year?") == {"XYZ"}
+
+
+def test_a_british_namesake_is_not_the_us_company(nlp):
+    assert tickers(nlp, "Is It Worth Investing In Tesco PLC And Prudential plc Now?") == set()
+    assert tickers(nlp, "Prudential Financial quarterly profit rises 64 pct") == {"PRU"}

@@ -168,16 +168,23 @@ def _phrase_ends(view: DocView, i: int) -> bool:
     return not (word[:1].isupper() and word.isalpha())
 
 
+_MODALS = frozenset({"may", "might", "could", "would", "will", "can", "should", "must"})
+
+
 def is_inside_headline_phrase(view: DocView, ctx: Context, start: int) -> bool:
     """In a headline every word is capitalised; an ambiguous name right after another word is then
     part of a phrase ("Regulators Block Tech Deals", "Over Target"), unless that word is a sentence
-    starter ("Why", "Shares Of", "Retailer")."""
+    starter ("Why", "Shares Of", "Retailer"). A modal verb inside the headline makes the name a verb
+    ("Job Cuts May Target 20,000 Workers"), unless it asks a question ("Will Target Recover?", "Outlook:
+    Can Apple Outsmart Microsoft?")."""
     if start == 0 or view.shape(start) == "plain":
         return False
-    lo, _ = view.segment(start)
+    lo, hi = view.segment(start)
     prev = view.word(start - 1)
     if start - 1 < lo or not prev.isalpha():
         return False
+    if prev.lower() in _MODALS:
+        return not view.starts_segment(start - 1) and "?" not in view.words(start, hi)
     return prev.lower() not in ctx.sentence_starters
 
 
