@@ -119,22 +119,8 @@ class Resolver:
     def _reject_blocked(self, view: DocView, candidates: list[LinkCandidate]) -> list[str]:
         """Reject the names that cannot be the company here; returns the names this text uses for
         another entity (a person, a place, an institution, a longer proper name)."""
+        _reject_spelled_out_acronyms(view, candidates)
         other = []
-        spelled_out = [
-            c for c in candidates
-            if (c.method == "symbol" or (c.method in NAMES and c.entry is not None and c.entry.text.isupper()))
-            and is_spelled_out_acronym(view, c.start, c.end)
-        ]
-        acronyms = set()
-        for c in spelled_out:
-            # "Norfolk Southern Corp. (NSC)": the company's own name spells its symbol
-            if not any(o.symbol == c.symbol and o.method in NAMES and o.end == c.start - 1 for o in candidates):
-                c.method = "rejected"
-                acronyms.add(view.word(c.start))
-        for c in candidates:  # one sense per text: "Can I invest in NSC? A NSC or National Savings Certificate ..."
-            if view.word(c.start) in acronyms and c.end - c.start == 1 and (
-                    c.method == "symbol" or (c.method in NAMES and c.entry is not None and c.entry.text.isupper())):
-                c.method = "rejected"
         for c in candidates:
             if c.method in NAMES:
                 reason = self._blocked(view, c)
@@ -272,6 +258,28 @@ class Resolver:
         if c.ambiguous and is_product_apposition(view, ctx, c.start):
             return "context"  # "its engine, Axon,": a product's name
         return None
+
+
+def _reject_spelled_out_acronyms(view: DocView, candidates: list[LinkCandidate]) -> None:
+    """Reject symbols and all-capitals names spelled out beside them ("the Economic Planning Advisory
+    Council (EPAC)"), and, one sense per text, their other mentions ("Can I invest in NSC? A NSC or
+    National Savings Certificate ..."); not when the company's own name spells its symbol ("Norfolk
+    Southern Corp. (NSC)")."""
+    forms = [c for c in candidates if _is_acronym_form(c)]
+    acronyms = set()
+    for c in forms:
+        if is_spelled_out_acronym(view, c.start, c.end) and not any(
+                o.symbol == c.symbol and o.method in NAMES and o.end == c.start - 1 for o in candidates):
+            acronyms.add(view.word(c.start))
+    for c in forms:
+        if view.word(c.start) in acronyms:
+            c.method = "rejected"
+
+
+def _is_acronym_form(c: LinkCandidate) -> bool:
+    """A one-token symbol or all-capitals name, which an acronym could be."""
+    return c.end - c.start == 1 and (
+        c.method == "symbol" or (c.method in NAMES and c.entry is not None and c.entry.text.isupper()))
 
 
 def is_lowercase_word(c: LinkCandidate) -> bool:
