@@ -1,6 +1,7 @@
 """Speed of the rule tagging pipeline next to spaCy tokenisation alone, on the same texts.
 
-Texts: the bundled feed sample (corpora/sample/*.xml, read with feedparser), else the development set
+Texts: the bundled feed sample (corpora/sample/*.xml, read with feedparser; the visible text of
+each entry's title and summary, as `narrative tag --html` and extraction tag it), else the development set
 (corpora/eval/dev.jsonl), else the founding story's paragraphs; replicated to --docs documents.
 Prints docs/s for `spacy.blank("en")` tokenisation, for the full rule pipeline (sentencizer, ticker
 linker, theme rules), for `tag_records` (pipeline + output records) and what each component adds inside
@@ -29,14 +30,18 @@ def load_sample_texts() -> tuple[str, list[str]]:
     if xml_files:
         import feedparser
 
+        from nlp.tagging.tag import build_plain_record, build_tag_text
+
         texts = []
         for path in xml_files:
             for entry in feedparser.parse(str(path)).entries:
-                text = " ".join(x for x in (entry.get("title"), entry.get("summary")) if x)
+                # What the product tags: the visible text of title and summary (`tag --html`, extraction).
+                record = build_plain_record({"id": "", "title": entry.get("title") or "", "text": entry.get("summary") or ""})
+                text = build_tag_text(record)
                 if text.strip():
                     texts.append(text)
         if texts:
-            return f"corpora/sample ({len(xml_files)} feeds)", texts
+            return f"corpora/sample ({len(xml_files)} feeds, visible text)", texts
     dev = REPO / "corpora" / "eval" / "dev.jsonl"
     if dev.is_file():
         rows = [json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
