@@ -1,5 +1,6 @@
-"""Evaluate the classifier: sentiment sets, SEntFiN entities and dev-set themes, beside
-rules-only and a lexicon baseline (VADER), in one table.
+"""Evaluate the classifier: sentiment sets, SEntFiN entities, dev-set themes and themes on real tweets
+(corpora/eval/tweets_themes.jsonl, read and held-out halves), beside rules-only and a lexicon baseline
+(VADER), in one table.
 
     python scripts/eval_classifier.py [--model models/narrative-minilm] [--quantize int8] [--json out.json]
 
@@ -65,6 +66,23 @@ def evaluate_dev_file(classifier, dev_path: Path, vader) -> list[dict]:
     return evaluate_dev(rows, annotations, rules, classifier.thresholds, classifier.theme_labels, vader)
 
 
+def evaluate_tweets_file(classifier, path: Path) -> list[dict]:
+    """Themes on real short texts (corpora/eval/tweets_themes.jsonl), per split: rules, model, rules+model."""
+    from nlp.classify.annotate import annotate_docs
+
+    rows = load_dev_set(path)
+    docs, rules = build_dev_docs([r["full_text"] for r in rows])
+    annotations = annotate_docs(docs, classifier)
+    out = []
+    for split, name in (("read", "tweets themes (read)"), ("held", "tweets themes (held out)")):
+        keep = [i for i, r in enumerate(rows) if r.get("split") == split]
+        picked = evaluate_dev([rows[i] for i in keep], [annotations[i] for i in keep],
+                              [rules[i] for i in keep] if rules is not None else None,
+                              classifier.thresholds, classifier.theme_labels)
+        out += [{**row, "set": name} for row in picked if row["set"] == "dev themes"]
+    return out
+
+
 def warn_if_trained_on(dev_path: Path) -> None:
     """Say so when the evaluated set also trains the default model (corpora/eval/splits.yaml)."""
     from nlp.classify.paragraphs import load_training_set_names
@@ -125,6 +143,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="registered name or model directory (default narrative-minilm)")
     parser.add_argument("--data", default=None, help="shared data folder (default ../shared/data)")
     parser.add_argument("--dev", default=str(CORPORA_DIR / "eval" / "dev.jsonl"))
+    parser.add_argument("--tweets", default=str(CORPORA_DIR / "eval" / "tweets_themes.jsonl"),
+                        help="real tweets labelled for themes ('' to skip)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quantize", default=None, choices=[None, *QUANTIZE_CHOICES],
                         help="classifier backend (default auto: ONNX Runtime int8 on CPU when installed)")
@@ -147,6 +167,8 @@ def main() -> None:
         warn_if_trained_on(Path(args.dev))
     else:
         print(f"no dev set at {args.dev}: themes not evaluated", file=sys.stderr)
+    if args.tweets and Path(args.tweets).is_file():
+        rows += evaluate_tweets_file(classifier, Path(args.tweets))
     if args.theme_ablation:
         from nlp.classify.registry import DEFAULT_MODEL
         from nlp.settings import MODELS_DIR
@@ -156,7 +178,7 @@ def main() -> None:
     print(format_table(rows, COLUMNS))
     for row in rows:
         if "per_theme_f1" in row:
-            print(f"{row['system']:>12} per-theme F1: " + ", ".join(f"{k} {v:.2f}" for k, v in row["per_theme_f1"].items()))
+            print(f"{row['set']} / {row['system']} per-theme F1: " + ", ".join(f"{k} {v:.2f}" for k, v in row["per_theme_f1"].items()))
     print(f"device {classifier.device}, backend {getattr(classifier, 'quantize', None) or 'torch'}, {time.perf_counter() - started:.0f}s")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

@@ -137,7 +137,9 @@ def test_annotate_docs_aggregates_sentences_and_mentions(tiny):
     doc = nlp("Shares of acme rose. The fed cut rates.")
     doc._.mentions = [M("ACME", 10, 14)]
     [out] = annotate_docs([doc], make_pipeline(tiny))
-    assert set(out) == {"sentiment", "ticker_sentiment", "theme_probs", "sentiment_probs", "sentiment_evidence", "windows"}
+    assert set(out) == {"sentiment", "ticker_sentiment", "theme_probs", "sentiment_probs", "sentiment_evidence", "windows",
+                        "tokens"}
+    assert out["tokens"] == len(doc)
     assert all(e["label"] == out["sentiment"]["label"] and e["text"] == "Shares of acme rose" for e in out["sentiment_evidence"])
     assert set(out["ticker_sentiment"]) == {"ACME"} and out["sentiment"]["label"] in {"positive", "negative", "neutral"}
     assert set(out["theme_probs"]) == {"reshoring", "monetary_policy"}
@@ -228,6 +230,21 @@ def test_a_full_article_needs_more_fused_evidence_than_a_paragraph():
     kept = combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.45}, thresholds, fused_decision=paragraph)[0]
     assert kept == ["reshoring"]
     assert combine_theme_scores({"reshoring": 0.63}, {"reshoring": 0.45}, thresholds, fused_decision=article)[0] == []
+
+
+def test_a_short_text_keeps_its_rule_cue_against_the_model():
+    from nlp.classify.combine import SHORT_TEXT_TOKENS, combine_annotation_themes
+
+    thresholds = {"capital_markets": 0.5, "ai_capex": 0.5}
+    annotation = {"theme_probs": {"capital_markets": 0.1, "ai_capex": 0.995}, "windows": 1}
+    rules = {"capital_markets": 0.63}
+    # a paragraph: the model vetoes the one cue; a headline: the cue stands, and a near-certain model still adds
+    assert combine_annotation_themes(rules, {**annotation, "tokens": SHORT_TEXT_TOKENS}, thresholds)[0] == ["ai_capex"]
+    short = combine_annotation_themes(rules, {**annotation, "tokens": SHORT_TEXT_TOKENS - 1}, thresholds)[0]
+    assert short == ["ai_capex", "capital_markets"]
+    assert combine_annotation_themes(rules, annotation, thresholds)[0] == ["ai_capex"]  # length unknown: a paragraph
+    # a weak cue stays too weak in a short text
+    assert combine_annotation_themes({"capital_markets": 0.39}, {**annotation, "tokens": 12}, thresholds)[0] == ["ai_capex"]
 
 
 def test_sentfin_parsing_with_bad_quotes_and_spans():

@@ -210,3 +210,13 @@ def test_model_training_split_names_known_sets_and_keeps_the_pinned_ones_out():
     assert not {"dev", "blind", "holdout", "holdout18", "holdout21", "holdout30", "holdout31", "holdout32", "holdout33", "holdout34",
                    "holdout35", "holdout36", "holdout39", "holdout40", "holdout43", "holdout47", "holdout48", "holdout49",
                    "holdout52"} & set(names)
+
+
+def test_tweets_theme_set_is_well_formed():
+    """corpora/eval/tweets_themes.jsonl: real tweets labelled for themes only, a read and a held-out half."""
+    rows = [json.loads(line) for line in (EVAL_DIR / "tweets_themes.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len({r["id"] for r in rows}) == len(rows) >= 300
+    assert all(set(r) == {"id", "split", "text", "themes", "notes"} for r in rows)
+    assert all(re.fullmatch(r"tft-\d+", r["id"]) and r["text"].strip() for r in rows)
+    assert all(set(r["themes"]) <= THEME_IDS and r["themes"] == sorted(set(r["themes"])) for r in rows)
+    assert Counter(r["split"] for r in rows) == {"read": 160, "held": 160}

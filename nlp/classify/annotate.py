@@ -109,7 +109,8 @@ def _sentence_spans(doc) -> list[tuple[int, int]]:
 
 
 def annotate_docs(docs, classifier) -> list[dict]:
-    """Per doc: ``{"sentiment", "ticker_sentiment", "theme_probs", "windows", ...}`` (see the module docstring)."""
+    """Per doc: ``{"sentiment", "ticker_sentiment", "theme_probs", "windows", "tokens", ...}`` (see the module
+    docstring)."""
     max_chars = compute_window_chars(classifier.max_length)
     doc_texts = [doc.text for doc in docs]  # spaCy rebuilds doc.text on every access: read it once
     doc_mentions = [_mention_tuples(doc) for doc in docs]
@@ -123,14 +124,16 @@ def annotate_docs(docs, classifier) -> list[dict]:
         per_doc[unit.doc_index].append((unit, result))
     patterns, roles, guidance = load_price_move_patterns(), load_source_roles(), load_guidance_patterns()
     out = []
-    for text, mentions, pairs in zip(doc_texts, doc_mentions, per_doc):
+    for doc, text, mentions, pairs in zip(docs, doc_texts, doc_mentions, per_doc):
         symbols = [sym for sym, _, _ in mentions]
         moves = extract_price_moves(text, patterns)
         named = extract_named_price_moves(text, mentions, patterns, moves)
         by_symbol = assign_price_moves(text, named, mentions) if named and symbols else {}
         sources = find_source_symbols(text, mentions, roles) if symbols else set()
-        out.append(build_doc_annotation(pairs, symbols, text, moves, by_symbol, sources,
-                                        extract_guidance_moves(text, guidance)))
+        annotation = build_doc_annotation(pairs, symbols, text, moves, by_symbol, sources,
+                                          extract_guidance_moves(text, guidance))
+        annotation["tokens"] = len(doc)  # a short text (a headline, a post) fuses its themes rules first
+        out.append(annotation)
     return out
 
 

@@ -36,8 +36,9 @@ NO_MODEL = "none"
 # document sentiment is read from the first window (headline and lead). x10: a fused theme is kept at
 # fused evidence 0.55, in a full article at 0.65 (combine.FUSED_DECISION, ARTICLE_FUSED_DECISION).
 # x11: a share-price move a full article reports weighs 0.3 on its document score, not 0.7
-# (aggregate.ARTICLE_PRICE_MOVE_WEIGHT).
-EXTRACTION_SCHEMA = "x11"
+# (aggregate.ARTICLE_PRICE_MOVE_WEIGHT). x12: a text under 40 tokens fuses its themes rules first
+# (combine.SHORT_TEXT_TOKENS, SHORT_TEXT_RULE_WEIGHT).
+EXTRACTION_SCHEMA = "x12"
 
 
 @dataclass
