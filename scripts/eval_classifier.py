@@ -57,22 +57,23 @@ def check_baseline(figures: dict[str, float], path: Path, update: bool) -> list[
             + compute_floor_failures(figures, baseline.get("floors", {}), baseline.get("tolerance", DEFAULT_TOLERANCE)))
 
 
-def evaluate_dev_file(classifier, dev_path: Path, vader) -> list[dict]:
+def annotate_set(classifier, path: Path) -> tuple[list[dict], list[dict], list | None]:
+    """(rows, classifier annotations, rule outputs) of a labelled set."""
     from nlp.classify.annotate import annotate_docs
 
-    rows = load_dev_set(dev_path)
+    rows = load_dev_set(path)
     docs, rules = build_dev_docs([r["full_text"] for r in rows])
-    annotations = annotate_docs(docs, classifier)
+    return rows, annotate_docs(docs, classifier), rules
+
+
+def evaluate_dev_file(classifier, dev_path: Path, vader) -> list[dict]:
+    rows, annotations, rules = annotate_set(classifier, dev_path)
     return evaluate_dev(rows, annotations, rules, classifier.thresholds, classifier.theme_labels, vader)
 
 
 def evaluate_tweets_file(classifier, path: Path) -> list[dict]:
     """Themes on real short texts (corpora/eval/tweets_themes.jsonl), per split: rules, model, rules+model."""
-    from nlp.classify.annotate import annotate_docs
-
-    rows = load_dev_set(path)
-    docs, rules = build_dev_docs([r["full_text"] for r in rows])
-    annotations = annotate_docs(docs, classifier)
+    rows, annotations, rules = annotate_set(classifier, path)
     out = []
     for split, name in (("read", "tweets themes (read)"), ("held", "tweets themes (held out)")):
         keep = [i for i, r in enumerate(rows) if r.get("split") == split]
